@@ -1,0 +1,253 @@
+"""The ``idnplan`` command line.
+
+Exit codes: 0 success; 1 a plan violates constraints (``evaluate``);
+2 bad input or usage; 3 infeasible instance (no plan written); 4 solver
+failure; 130 interrupted. Errors are one clear message per problem, never a
+traceback (``IDNPLAN_DEBUG=1`` shows one for internal errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+from .errors import IdnplanError, InputError
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and a one-line hint on usage errors."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        self.print_usage(sys.stderr)
+        _err(f"{self.prog}: error: {message}")
+        raise SystemExit(2)
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .instance import load_instance
+
+    status = 0
+    for path in args.instances:
+        try:
+            inst = load_instance(path)
+        except InputError as exc:
+            for p in exc.problems:
+                _err(str(p))
+            _err(f"{path}: invalid ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''})")
+            status = 2
+            continue
+        for w in inst.warnings:
+            _err(f"warning: {w}")
+        print(f"ok: {path}: {inst.summary()}")
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .plan import Plan
+    from .schema import InstanceSpec, ProfileSpec
+
+    model = {"instance": InstanceSpec, "plan": Plan, "profile": ProfileSpec}[args.what]
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"idnplan {args.what} file"
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from .catalog import builtin_catalog
+    from .report import fmt_bytes, table
+
+    cat = builtin_catalog()
+    if args.json:
+        print(json.dumps({k: v.model_dump(mode="json", exclude_none=True) for k, v in cat.items()}, indent=2))
+        return 0
+    rows = [
+        [name, d.kind, d.precision, f"{d.effective_macs_per_s:.3g}", f"{d.peak_flops:.3g}", fmt_bytes(d.memory_bytes), fmt_bytes(d.ram_bytes), f"{d.active_power_w:g}", f"{d.idle_power_w:g}", d.runtime]
+        for name, d in cat.items()
+    ]
+    print(table(["device", "kind", "precision", "effective_macs_per_s", "peak_flops", "memory_bytes", "ram_bytes", "active_power_w", "idle_power_w", "runtime"], rows, "lllrrrrrrl"))
+    print("Sources of every figure: idnplan devices --json (field 'sources'); latencies from this catalog are estimates.")
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from solvers import methods
+
+    from .report import table
+
+    rows = [[m.name, ", ".join(m.capabilities()), "yes" if m.available() else "no (missing: " + ", ".join(m.requires) + ")", m.summary] for m in methods()]
+    print(table(["method", "capabilities", "available", "summary"], rows))
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from solvers import solve
+
+    from .instance import load_instance
+    from .plan import plan_json, write_plan
+    from .report import plan_text
+
+    inst = load_instance(args.instance)
+    for w in inst.warnings:
+        _err(f"warning: {w}")
+    extra = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--option expects KEY=VALUE, got '{item}'")
+        try:
+            extra[key] = json.loads(value)
+        except json.JSONDecodeError:
+            extra[key] = value
+    if not args.quiet:
+        _err(f"solving {inst.summary()} with '{args.method}'...")
+    start = time.perf_counter()
+    plan = solve(inst, method=args.method, time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads, seed=args.seed, verbose=args.verbose, **extra)
+    wall = time.perf_counter() - start
+    if args.out:
+        write_plan(plan, args.out)
+    if args.json:
+        print(plan_json(plan), end="")
+    else:
+        print(plan_text(inst, plan))
+        if args.out:
+            print(f"plan written to {args.out}  (wall time {wall:.2f} s)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+    from .instance import load_instance
+    from .plan import read_plan
+    from .report import evaluation_text
+
+    inst = load_instance(args.instance)
+    plan = read_plan(args.plan)
+    ev = evaluate(inst, plan)
+    if args.json:
+        print(json.dumps(ev.to_dict(), indent=2))
+    else:
+        print(evaluation_text(inst, plan, ev))
+    return 0 if ev.feasible and not ev.mismatches else 1
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate.cli import generate_from_args
+
+    return generate_from_args(args)
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    try:
+        from profiling.cli import profile_from_args  # type: ignore[import-not-found]
+    except ImportError as exc:
+        if "torch" in str(exc):
+            from .errors import MissingDependencyError
+
+            raise MissingDependencyError("torch", "idnplan profile", "profile") from None
+        raise
+    return profile_from_args(args)
+
+
+# -- parser -----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = _Parser(prog="idnplan", description="Plan where ML models and model segments run in an inference delivery network.")
+    p.add_argument("--version", action="version", version=f"idnplan {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser("validate", help="check instance files (exit 2 with every problem listed)")
+    s.add_argument("instances", nargs="+", metavar="INSTANCE")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of instance, plan or profile files")
+    s.add_argument("what", nargs="?", choices=["instance", "plan", "profile"], default="instance")
+    s.set_defaults(func=cmd_schema)
+
+    s = sub.add_parser("devices", help="list the built-in device catalog")
+    s.add_argument("--json", action="store_true", help="full catalog with the source of every figure")
+    s.set_defaults(func=cmd_devices)
+
+    s = sub.add_parser("methods", help="list the registered solution methods")
+    s.set_defaults(func=cmd_methods)
+
+    s = sub.add_parser("solve", help="solve an instance and print the plan")
+    s.add_argument("instance", metavar="INSTANCE")
+    s.add_argument("--method", "-m", default="greedy", help="method name (see `idnplan methods`; default: greedy)")
+    s.add_argument("--out", "-o", metavar="PLAN.json", help="write the plan here (atomically)")
+    s.add_argument("--time-limit", type=float, metavar="S", help="time limit in seconds (exact methods)")
+    s.add_argument("--mip-gap", type=float, default=1e-4, metavar="G", help="relative MIP gap to stop at (default 1e-4)")
+    s.add_argument("--threads", type=int, help="solver threads")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--option", action="append", metavar="KEY=VALUE", help="method-specific option (repeatable)")
+    s.add_argument("--json", action="store_true", help="print the plan as JSON instead of a table")
+    s.add_argument("--verbose", "-v", action="store_true", help="show solver output")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    s.set_defaults(func=cmd_solve)
+
+    s = sub.add_parser("evaluate", help="recompute and check a plan (exit 1 if it violates constraints)")
+    s.add_argument("instance", metavar="INSTANCE")
+    s.add_argument("plan", metavar="PLAN")
+    s.add_argument("--json", action="store_true", help="one JSON object with objective, violations, metrics, routes")
+    s.set_defaults(func=cmd_evaluate)
+
+    from .generate.cli import add_generate_parser
+
+    add_generate_parser(sub)
+
+    s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
+    s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")
+    s.add_argument("--input-shape", default="1,3,224,224", help="comma-separated input shape (default 1,3,224,224)")
+    s.add_argument("--devices", default="", help="comma-separated catalog device types to estimate for")
+    s.add_argument("--no-latency", action="store_true", help="skip host latency measurement")
+    s.add_argument("--dtype", choices=["float32", "float16", "int8"], default="float32")
+    s.add_argument("--out", "-o", metavar="PROFILE.json")
+    s.set_defaults(func=cmd_profile)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``idnplan`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except InputError as exc:
+        for p in exc.problems:
+            _err(str(p))
+        return exc.exit_code
+    except IdnplanError as exc:
+        _err(f"idnplan {args.command}: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last resort: never a bare traceback
+        if os.environ.get("IDNPLAN_DEBUG"):
+            traceback.print_exc()
+        _err(f"idnplan {args.command}: internal error: {type(exc).__name__}: {exc} (set IDNPLAN_DEBUG=1 for a traceback, and please report it)")
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

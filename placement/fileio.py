@@ -1,0 +1,308 @@
+"""Reading YAML/JSON documents with positions, turning validation errors into
+:class:`~placement.errors.Problem` lists, and writing files atomically.
+
+The YAML loader is PyYAML's safe loader with two changes a careful user
+expects: numbers such as ``1.25e5`` are floats (YAML 1.2 style; PyYAML's
+YAML 1.1 rules would read them as strings), and a key given twice in one
+mapping is an error instead of the last one silently winning.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, Problem
+
+LineMap = dict[tuple, int]
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader with YAML 1.2 floats and duplicate-key detection."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML hook
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first given on line {seen[key]})",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def _line_map(node: yaml.Node, prefix: tuple = (), out: LineMap | None = None) -> LineMap:
+    out = {} if out is None else out
+    out.setdefault(prefix, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            out[prefix + (key,)] = key_node.start_mark.line + 1
+            _line_map(value_node, prefix + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, prefix + (i,), out)
+    return out
+
+
+def _parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError(Problem(name, "", "the file is empty"))
+        data = loader.construct_document(node)
+        return data, _line_map(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or str(exc)
+        if exc.context and exc.problem:
+            what = f"{exc.context}: {exc.problem}" if "duplicate" not in exc.problem else exc.problem
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise InputError(
+            Problem(name, "", f"malformed YAML: {where}{what}", mark.line + 1 if mark else None)
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(name, "", f"malformed YAML: {exc}")) from None
+    finally:
+        loader.dispose()
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _parse_json(text: str, name: str) -> tuple[Any, LineMap]:
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            Problem(name, "", f"malformed JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.lineno)
+        ) from None
+    except ValueError as exc:
+        raise InputError(Problem(name, "", f"malformed JSON: {exc}")) from None
+    try:  # JSON is (nearly) YAML: reuse the YAML composer just for line numbers
+        lines = _line_map(yaml.compose(text, Loader=_Loader))
+    except Exception:  # noqa: BLE001 - line numbers are a convenience only
+        lines = {}
+    return data, lines
+
+
+def read_document(path: str | os.PathLike, display: str | None = None) -> tuple[Any, LineMap]:
+    """Parse a YAML or JSON file into plain data plus a map from field path to line.
+
+    JSON is chosen by a ``.json`` suffix (or a leading ``{``/``[``), YAML otherwise.
+    Raises :class:`InputError` naming the file, line and column on any problem.
+    """
+    name = display or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(Problem(name, "", "no such file")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(name, "", f"cannot read the file: {exc}")) from None
+    if not text.strip():
+        raise InputError(Problem(name, "", "the file is empty"))
+    is_json = str(path).lower().endswith(".json") or text.lstrip()[:1] in "{["
+    return _parse_json(text, name) if is_json else _parse_yaml(text, name)
+
+
+def format_path(loc: tuple | list) -> str:
+    """Render a location tuple as ``links[1].bandwidth_bps``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def lookup_line(lines: LineMap, loc: tuple) -> int | None:
+    """Line of the deepest known prefix of ``loc``."""
+    loc = tuple(loc)
+    while True:
+        if loc in lines:
+            return lines[loc]
+        if not loc:
+            return None
+        loc = loc[:-1]
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+}
+
+
+def _message(err: dict, model: type[BaseModel] | None) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        field = err["loc"][-1] if err["loc"] else "?"
+        hint = ""
+        known = _known_fields(model, err["loc"][:-1])
+        close = difflib.get_close_matches(str(field), known, n=1)
+        if close:
+            hint = f" (did you mean '{close[0]}'?)"
+        elif known:
+            hint = f" (allowed: {', '.join(sorted(known))})"
+        return f"unknown field{hint}"
+    if kind == "greater_than":
+        return f"must be > {ctx.get('gt')}, got {_short(value)}"
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx.get('ge')}, got {_short(value)}"
+    if kind == "less_than":
+        return f"must be < {ctx.get('lt')}, got {_short(value)}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx.get('le')}, got {_short(value)}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {_short(value)}"
+    if kind in ("too_short", "too_long"):
+        return err["msg"].replace("List", "list").replace("Value", "value") + f", got {_short(value)}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {_short(value)}"
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]}, got {type(value).__name__} {_short(value)}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return err["msg"]
+
+
+def _known_fields(model: type[BaseModel] | None, loc: tuple) -> list[str]:
+    """Field names allowed at ``loc`` inside ``model`` (best effort, for hints)."""
+    current: Any = model
+    for part in loc:
+        inner = _inner_model(current)
+        if inner is None:
+            return []
+        if isinstance(part, str) and part in inner.model_fields:
+            current = inner.model_fields[part].annotation
+        else:  # a list index or a dict key: stay on the element's model
+            current = inner
+    inner = _inner_model(current)
+    return list(inner.model_fields) if inner is not None else []
+
+
+def _inner_model(tp: Any) -> Any:
+    """Find a BaseModel inside an annotation such as ``list[X] | None``."""
+    import typing
+
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    for arg in typing.get_args(tp):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validation_problems(
+    exc: ValidationError,
+    file: str | None,
+    lines: LineMap | None = None,
+    model: type[BaseModel] | None = None,
+    prefix: tuple = (),
+) -> list[Problem]:
+    """Turn a pydantic ``ValidationError`` into one :class:`Problem` per error."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = prefix + tuple(err["loc"])
+        line = lookup_line(lines or {}, loc)
+        out.append(Problem(file, format_path(loc), _message(err, model), line))
+    return out
+
+
+def parse_model(
+    model: type[BaseModel], data: Any, file: str | None, lines: LineMap | None = None
+) -> BaseModel:
+    """Validate plain data as ``model``; raise :class:`InputError` listing every problem."""
+    if not isinstance(data, dict):
+        raise InputError(Problem(file, "", f"expected a mapping at the top level, got {type(data).__name__}"))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, file, lines, model)) from None
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a reader sees the old file or the new one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk and
+    then renamed over ``path``; an interrupted run never leaves a half file.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def dump_json(data: Any) -> str:
+    """JSON text with stable key order as given, 2-space indent, trailing newline."""
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text that round-trips through :func:`read_document`."""
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)

@@ -1,0 +1,293 @@
+"""The instance: loading, validation and the resolved, typed view solvers use.
+
+``load_instance(path)`` parses a YAML/JSON instance file, resolves profile
+files relative to it, merges the device catalog, checks every cross reference
+and returns an :class:`Instance`. Everything past this point trusts its data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import Device, builtin_catalog, catalog_devices, merge_devices
+from .errors import InputError, Problem
+from .fileio import atomic_write_text, dump_json, dump_yaml, parse_model, read_document
+from .network import Link, Network
+from .schema import InstanceSpec, LayerSpec, ProfileSpec
+from .validate import check_instance
+
+
+@dataclass(frozen=True)
+class Node:
+    """A resolved node: its device type and its parameter-memory budget in bytes."""
+
+    index: int
+    id: str
+    device: Device
+    tier: str | None
+    memory_bytes: float  # math.inf when unbounded
+
+    @property
+    def ram_bytes(self) -> float:
+        return self.device.ram_bytes
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A request class; ``index`` is its position in the instance's ``demand``."""
+
+    index: int
+    origin: str
+    task: str
+    rate_rps: float
+    max_latency_s: float
+    min_accuracy: float
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.origin}/{self.task}"
+
+
+@dataclass
+class Model:
+    """A model as arrays over its layers (its chain of cut positions).
+
+    Layer latency on a device type comes from the layer's ``latency_s`` when
+    given, else from the catalog's simple estimate ``macs / effective_macs_per_s``.
+    """
+
+    id: str
+    task: str
+    accuracy: float
+    input_bytes: float
+    layers: list[LayerSpec]
+    profile_path: str | None = None
+    macs: np.ndarray = field(init=False)
+    param_bytes: np.ndarray = field(init=False)
+    out_bytes: np.ndarray = field(init=False)
+    peak_activation_bytes: np.ndarray = field(init=False)
+    _latency: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    _cum_latency: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    _source: dict[str, list[str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.macs = np.array([l.macs for l in self.layers], dtype=float)
+        self.param_bytes = np.array([l.param_bytes for l in self.layers], dtype=float)
+        self.out_bytes = np.array([l.out_bytes for l in self.layers], dtype=float)
+        self.peak_activation_bytes = np.array(
+            [0.0 if l.peak_activation_bytes is None else l.peak_activation_bytes for l in self.layers]
+        )
+        self.cum_param_bytes = np.concatenate([[0.0], np.cumsum(self.param_bytes)])
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def total_param_bytes(self) -> float:
+        return float(self.cum_param_bytes[-1])
+
+    def latency(self, device: Device) -> np.ndarray:
+        """Per-layer latency in seconds on ``device`` (given, or estimated)."""
+        cached = self._latency.get(device.name)
+        if cached is not None:
+            return cached
+        out = np.empty(self.n_layers)
+        sources = []
+        for i, layer in enumerate(self.layers):
+            given = layer.latency_s.get(device.name)
+            if given is not None:
+                out[i] = given
+                sources.append(layer.latency_source.get(device.name, "given"))
+            else:
+                if device.effective_macs_per_s is None:  # ruled out by validation
+                    raise InputError(f"model {self.id}: layer {i} has no latency for {device.name}")
+                out[i] = layer.macs / device.effective_macs_per_s
+                sources.append("estimated")
+        self._latency[device.name] = out
+        self._cum_latency[device.name] = np.concatenate([[0.0], np.cumsum(out)])
+        self._source[device.name] = sources
+        return out
+
+    def cum_latency(self, device: Device) -> np.ndarray:
+        """Prefix sums of :meth:`latency`: layers a..b take ``c[b+1] - c[a]`` seconds."""
+        if device.name not in self._cum_latency:
+            self.latency(device)
+        return self._cum_latency[device.name]
+
+    def segment_latency(self, device: Device, first: int, last: int) -> float:
+        """Seconds to compute layers ``first..last`` (inclusive) on ``device``."""
+        c = self.cum_latency(device)
+        return float(c[last + 1] - c[first])
+
+    def latency_sources(self, device: Device) -> list[str]:
+        """Per layer: 'measured', 'estimated' or 'given' (a figure without a label)."""
+        self.latency(device)
+        return self._source[device.name]
+
+    def segment_param_bytes(self, first: int, last: int) -> float:
+        return float(self.cum_param_bytes[last + 1] - self.cum_param_bytes[first])
+
+    def segment_peak_activation(self, first: int, last: int) -> float:
+        return float(self.peak_activation_bytes[first : last + 1].max())
+
+
+class Instance:
+    """A validated instance with resolved devices, network and model arrays.
+
+    Build one with :func:`load_instance` or :meth:`Instance.from_spec`.
+
+    Attributes
+    ----------
+    spec : InstanceSpec
+        The parsed file, as given.
+    nodes, demands : list
+        Resolved :class:`Node` and :class:`Demand` objects, in file order.
+    models : dict
+        Model id -> :class:`Model`.
+    network : Network
+        Graph, links and the path rule.
+    warnings : list of str
+        Legal but questionable input found while loading.
+    """
+
+    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None):
+        self.spec = spec
+        self.source = source
+        self.warnings = warnings
+        self.devices: dict[str, Device] = catalog_devices(spec.devices)
+        self.nodes: list[Node] = []
+        for i, n in enumerate(spec.nodes):
+            dev = self.devices[n.device]
+            if "memory_bytes" in n.model_fields_set:
+                mem = math.inf if n.memory_bytes is None else float(n.memory_bytes)
+            else:
+                mem = dev.memory_bytes
+            self.nodes.append(Node(i, n.id, dev, n.tier, mem))
+        self.node: dict[str, Node] = {n.id: n for n in self.nodes}
+        self.links = [
+            Link(i, l.u, l.v, float(l.bandwidth_bps), float(l.latency_s), float(l.energy_j_per_byte))
+            for i, l in enumerate(spec.links)
+        ]
+        self.network = Network([n.id for n in self.nodes], self.links)
+        profile_paths = profile_paths or {}
+        self.models: dict[str, Model] = {}
+        for i, m in enumerate(spec.models):
+            self.models[m.id] = Model(m.id, m.task, float(m.accuracy), float(m.input_bytes), layers[i], profile_paths.get(i))
+        self.tasks: dict[str, list[str]] = {}
+        for m in spec.models:
+            self.tasks.setdefault(m.task, []).append(m.id)
+        self.demands = [
+            Demand(i, d.origin, d.task, float(d.rate_rps), float(d.max_latency_s), float(d.min_accuracy), d.name)
+            for i, d in enumerate(spec.demand)
+        ]
+        w = spec.objective.weights
+        self.w_latency, self.w_inaccuracy, self.w_energy = float(w.latency), float(w.inaccuracy), float(w.energy)
+        self.routing = spec.options.routing
+        self.max_segments = spec.options.max_segments
+        self.max_utilization = float(spec.options.max_utilization)
+        self.total_rate_rps = float(sum(d.rate_rps for d in self.demands))
+
+    # -- construction ------------------------------------------------------------
+    @classmethod
+    def from_spec(cls, spec: InstanceSpec, base_dir: str | os.PathLike | None = None, source: str | None = None) -> Instance:
+        """Validate and resolve an already parsed spec (profiles relative to ``base_dir``)."""
+        return _build(spec, Path(base_dir) if base_dir is not None else Path.cwd(), source, {})
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def path(self, source: str, target: str) -> tuple[str, ...]:
+        """The path of DESIGN.md between two nodes."""
+        return self.network.path(source, target)
+
+    def models_for(self, demand: Demand) -> list[Model]:
+        """Models of the demand's task, in file order."""
+        return [self.models[m] for m in self.tasks.get(demand.task, [])]
+
+    def route_cost(self, latency_s: float, accuracy: float, energy_j: float) -> float:
+        """Per-request objective term: w_lat * latency + w_inacc * (1 - acc) + w_energy * energy."""
+        return self.w_latency * latency_s + self.w_inaccuracy * (1.0 - accuracy) + self.w_energy * energy_j
+
+    def summary(self) -> str:
+        return (
+            f"{self.name}: {len(self.nodes)} nodes, {len(self.links)} links, "
+            f"{len(self.models)} models, {len(self.tasks)} tasks, {len(self.demands)} demand classes "
+            f"({self.total_rate_rps:g} req/s), routing {self.routing}, max_segments {self.max_segments}"
+        )
+
+
+def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) -> Instance:
+    problems: list[Problem] = []
+    layers: dict[int, tuple[list[LayerSpec], str | None, str]] = {}
+    profile_paths: dict[int, str] = {}
+    for i, m in enumerate(spec.models):
+        if m.layers is not None:
+            layers[i] = (m.layers, source, f"models[{i}].layers")
+            continue
+        ppath = Path(m.profile)  # type: ignore[arg-type]
+        full = ppath if ppath.is_absolute() else base_dir / ppath
+        display = os.path.relpath(full) if not ppath.is_absolute() else str(full)
+        try:
+            data, plines = read_document(full, display=display)
+            prof = parse_model(ProfileSpec, data, display, plines)
+        except InputError as exc:
+            if any(p.message == "no such file" for p in exc.problems):
+                problems.append(Problem(source, f"models[{i}].profile", f"profile file not found: {display}"))
+            else:
+                problems.extend(exc.problems)
+            continue
+        layers[i] = (prof.layers, display, "layers")  # type: ignore[assignment]
+        profile_paths[i] = str(full)
+    if problems:
+        raise InputError(problems)
+    merged = merge_devices(spec.devices)
+    found, warnings = check_instance(spec, layers, merged, set(builtin_catalog()), source)
+    if found:
+        for k, p in enumerate(found):
+            if p.line is None and p.file == source and lines:
+                found[k] = Problem(p.file, p.path, p.message, _line_for(lines, p.path))
+        raise InputError(found)
+    return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths)
+
+
+def _line_for(lines: dict, path: str) -> int | None:
+    import re
+
+    from .fileio import lookup_line
+
+    loc: list = []
+    for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        loc.append(int(idx) if idx else name)
+    return lookup_line(lines, tuple(loc))
+
+
+def load_instance(path: str | os.PathLike) -> Instance:
+    """Load, validate and resolve an instance file (YAML or JSON).
+
+    Profile files named by models are resolved relative to the instance file.
+    Raises :class:`~placement.errors.InputError` listing every problem found,
+    each naming the file and field.
+    """
+    display = str(path)
+    data, lines = read_document(path, display=display)
+    spec = parse_model(InstanceSpec, data, display, lines)
+    assert isinstance(spec, InstanceSpec)
+    return _build(spec, Path(path).resolve().parent, display, lines)
+
+
+def save_instance(spec: InstanceSpec, path: str | os.PathLike) -> None:
+    """Write an instance spec as YAML or JSON (by suffix), atomically."""
+    data = spec.model_dump(mode="json", exclude_unset=True)
+    # objective and options are written in full, so a file says what it means
+    data["objective"] = spec.objective.model_dump(mode="json")
+    data["options"] = spec.options.model_dump(mode="json")
+    text = dump_json(data) if str(path).lower().endswith(".json") else dump_yaml(data)
+    atomic_write_text(path, text)

@@ -1,0 +1,13 @@
+"""Solution methods: turn an instance into a plan.
+
+>>> from placement import load_instance
+>>> from solvers import solve
+>>> plan = solve(load_instance("instances/idn-10.yaml"), method="greedy")  # doctest: +SKIP
+
+Every method is registered by name with its capabilities (see
+:mod:`solvers.registry`); ``idnplan methods`` lists them.
+"""
+
+from .registry import MethodError, MethodInfo, SolveOptions, get_method, methods, register, solve
+
+__all__ = ["MethodError", "MethodInfo", "SolveOptions", "get_method", "methods", "register", "solve"]
