@@ -193,6 +193,8 @@ class Instance:
         self.max_segments = spec.options.max_segments
         self.max_utilization = float(spec.options.max_utilization)
         self.total_rate_rps = float(sum(d.rate_rps for d in self.demands))
+        #: Scratch space for methods to keep derived data (e.g. path trees) per instance.
+        self.cache: dict = {}
 
     # -- construction ------------------------------------------------------------
     @classmethod

@@ -117,6 +117,10 @@ class Network:
         """Nodes reachable from ``source`` with their path latency in seconds."""
         return self._tree(source)[0]
 
+    def predecessors(self, source: str) -> dict[str, str | None]:
+        """Predecessor of every reachable node on its path from ``source`` (None for the source)."""
+        return self._tree(source)[1]
+
     def path(self, source: str, target: str) -> tuple[str, ...]:
         """The path of DESIGN.md from ``source`` to ``target`` (both included).
 
