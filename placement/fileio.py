@@ -162,9 +162,21 @@ def lookup_line(lines: LineMap, loc: tuple) -> int | None:
 
 
 def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    if isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, str):
+        text = repr(value)
+    else:
+        text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
+
+_BOUNDS = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
+}
 
 _TYPE_WORDS = {
     "float_type": "a number",
@@ -198,14 +210,9 @@ def _message(err: dict, model: type[BaseModel] | None) -> str:
         elif known:
             hint = f" (allowed: {', '.join(sorted(known))})"
         return f"unknown field{hint}"
-    if kind == "greater_than":
-        return f"must be > {ctx.get('gt')}, got {_short(value)}"
-    if kind == "greater_than_equal":
-        return f"must be >= {ctx.get('ge')}, got {_short(value)}"
-    if kind == "less_than":
-        return f"must be < {ctx.get('lt')}, got {_short(value)}"
-    if kind == "less_than_equal":
-        return f"must be <= {ctx.get('le')}, got {_short(value)}"
+    if kind in _BOUNDS:
+        op, key = _BOUNDS[kind]
+        return f"must be {op} {_short(ctx.get(key))}, got {_short(value)}"
     if kind == "finite_number":
         return f"must be a finite number, got {_short(value)}"
     if kind in ("too_short", "too_long"):

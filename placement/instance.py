@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +17,10 @@ import numpy as np
 
 from .catalog import Device, builtin_catalog, catalog_devices, merge_devices
 from .errors import InputError, Problem
-from .fileio import atomic_write_text, dump_json, dump_yaml, parse_model, read_document
+from .fileio import atomic_write_text, dump_json, dump_yaml, lookup_line, parse_model, read_document
 from .network import Link, Network
 from .schema import InstanceSpec, LayerSpec, ProfileSpec
-from .validate import check_instance
+from .validate import check_references, check_semantics
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,9 @@ class Instance:
     @classmethod
     def from_spec(cls, spec: InstanceSpec, base_dir: str | os.PathLike | None = None, source: str | None = None) -> Instance:
         """Validate and resolve an already parsed spec (profiles relative to ``base_dir``)."""
+        found = check_references(spec.model_dump(mode="json"), set(builtin_catalog()), source)
+        if found:
+            raise InputError(found)
         return _build(spec, Path(base_dir) if base_dir is not None else Path.cwd(), source, {})
 
     @property
@@ -236,35 +240,37 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
             continue
         ppath = Path(m.profile)  # type: ignore[arg-type]
         full = ppath if ppath.is_absolute() else base_dir / ppath
-        display = os.path.relpath(full) if not ppath.is_absolute() else str(full)
+        display = str(full) if ppath.is_absolute() else os.path.normpath(os.path.join(os.path.dirname(source or "."), ppath))
         try:
             data, plines = read_document(full, display=display)
             prof = parse_model(ProfileSpec, data, display, plines)
         except InputError as exc:
             if any(p.message == "no such file" for p in exc.problems):
-                problems.append(Problem(source, f"models[{i}].profile", f"profile file not found: {display}"))
+                problems.append(Problem(source, f"models[{i}].profile", f"profile file not found: {display}", _line_for(lines, f"models[{i}].profile")))
             else:
-                problems.extend(exc.problems)
+                problems.extend(Problem(p.file, p.path, f"{p.message} (profile of models[{i}] '{m.id}')", p.line) for p in exc.problems)
             continue
-        layers[i] = (prof.layers, display, "layers")  # type: ignore[assignment]
+        layers[i] = (prof.layers, display, "layers")  # type: ignore[union-attr]
         profile_paths[i] = str(full)
     if problems:
         raise InputError(problems)
     merged = merge_devices(spec.devices)
-    found, warnings = check_instance(spec, layers, merged, set(builtin_catalog()), source)
+    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source)
     if found:
-        for k, p in enumerate(found):
-            if p.line is None and p.file == source and lines:
-                found[k] = Problem(p.file, p.path, p.message, _line_for(lines, p.path))
-        raise InputError(found)
+        raise InputError(_with_lines(found, source, lines))
     return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths)
 
 
+def _with_lines(problems: list[Problem], source: str | None, lines: dict) -> list[Problem]:
+    """Fill in line numbers of problems in ``source`` and sort them by position."""
+    out = [
+        Problem(p.file, p.path, p.message, _line_for(lines, p.path)) if p.line is None and p.file == source and lines else p
+        for p in problems
+    ]
+    return sorted(out, key=lambda p: (p.file != source, p.file or "", p.line or 0))
+
+
 def _line_for(lines: dict, path: str) -> int | None:
-    import re
-
-    from .fileio import lookup_line
-
     loc: list = []
     for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
         loc.append(int(idx) if idx else name)
@@ -276,11 +282,19 @@ def load_instance(path: str | os.PathLike) -> Instance:
 
     Profile files named by models are resolved relative to the instance file.
     Raises :class:`~placement.errors.InputError` listing every problem found,
-    each naming the file and field.
+    each naming the file, the field and, where known, the line.
     """
     display = str(path)
     data, lines = read_document(path, display=display)
-    spec = parse_model(InstanceSpec, data, display, lines)
+    problems: list[Problem] = []
+    spec = None
+    try:
+        spec = parse_model(InstanceSpec, data, display, lines)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    problems.extend(check_references(data, set(builtin_catalog()), display))
+    if problems:
+        raise InputError(_with_lines(problems, display, lines))
     assert isinstance(spec, InstanceSpec)
     return _build(spec, Path(path).resolve().parent, display, lines)
 

@@ -83,32 +83,40 @@ class Network:
         if tree is not None:
             return tree
         dist: dict[str, float] = {source: 0.0}
-        best_path: dict[str, tuple[str, ...]] = {source: (source,)}
         pred: dict[str, str | None] = {source: None}
         done: set[str] = set()
-        heap: list[tuple[float, tuple[str, ...], str]] = [(0.0, (source,), source)]
+        heap: list[tuple[float, str]] = [(0.0, source)]
+
+        def chain(node: str) -> list[str]:
+            out = [node]
+            while pred[out[-1]] is not None:
+                out.append(pred[out[-1]])  # type: ignore[arg-type]
+            return out[::-1]
+
+        # Dijkstra on distances; the lexicographic rule only matters on ties, and
+        # then both candidate paths are final (a predecessor is strictly closer,
+        # as every latency is positive), so they are compared only there.
         while heap:
-            d, path, u = heapq.heappop(heap)
-            if u in done or path != best_path[u]:
+            d, u = heapq.heappop(heap)
+            if u in done:
                 continue
             done.add(u)
             for v, lat in self._adj[u]:
                 if v in done:
                     continue
                 nd = d + lat
-                npath = path + (v,)
                 cur = dist.get(v)
                 if cur is None:
                     better = True
                 elif math.isclose(nd, cur, rel_tol=_REL_TOL, abs_tol=0.0):
-                    better = npath < best_path[v]
+                    better = chain(u) + [v] < chain(pred[v]) + [v]  # type: ignore[arg-type]
                 else:
                     better = nd < cur
                 if better:
-                    dist[v] = nd
-                    best_path[v] = npath
+                    if cur is None or nd < cur:
+                        dist[v] = nd
+                        heapq.heappush(heap, (nd, v))
                     pred[v] = u
-                    heapq.heappush(heap, (nd, npath, v))
         tree = (dist, pred)
         self._trees[source] = tree
         return tree

@@ -1,8 +1,16 @@
 """Cross-reference checks of an instance: everything a schema alone cannot see.
 
-Each check appends one :class:`~placement.errors.Problem` naming the file and
-the field path; :func:`check_instance` returns them all at once, together with
-warnings (questionable but legal input).
+Two passes, so that one run reports every problem it can:
+
+- :func:`check_references` works on the raw parsed document (robust to
+  entries the schema rejects) and finds duplicate ids, unknown nodes, device
+  types and tasks, self-loops and duplicate links. It runs together with the
+  schema validation.
+- :func:`check_semantics` needs a schema-valid instance: device types without
+  throughput that lack per-layer latencies, new device types missing required
+  fields, and origins that cannot reach nodes able to hold a model of their task.
+
+Each problem names the file and the field path.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections import defaultdict
+from typing import Any
 
 from .errors import Problem
 from .network import Link, Network
@@ -21,45 +30,86 @@ def _suggest(name: str, known: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _duplicates(ids: list[str], section: str, file: str | None, out: list[Problem]) -> None:
+def _items(data: dict, key: str) -> list[tuple[int, dict]]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _ids(items: list[tuple[int, dict]], section: str, file: str | None, out: list[Problem]) -> set[str]:
     first: dict[str, int] = {}
-    for i, ident in enumerate(ids):
+    for i, item in items:
+        ident = item.get("id")
+        if not isinstance(ident, str):
+            continue
         if ident in first:
             out.append(Problem(file, f"{section}[{i}].id", f"duplicate id '{ident}' (first at {section}[{first[ident]}])"))
         else:
             first[ident] = i
+    return set(first)
 
 
-def check_instance(
+def check_references(data: Any, builtin_devices: set[str], file: str | None) -> list[Problem]:
+    """Reference checks on the raw document (see module docstring)."""
+    out: list[Problem] = []
+    if not isinstance(data, dict):
+        return out
+    nodes = _items(data, "nodes")
+    node_ids = _ids(nodes, "nodes", file, out)
+    node_list = sorted(node_ids)
+    extra_devices = data.get("devices") if isinstance(data.get("devices"), dict) else {}
+    devices = sorted(builtin_devices | {k for k in extra_devices if isinstance(k, str)})
+    for i, node in nodes:
+        dev = node.get("device")
+        if isinstance(dev, str) and dev and dev not in devices:
+            out.append(Problem(file, f"nodes[{i}].device", f"unknown device type '{dev}'{_suggest(dev, devices)}; known: {', '.join(devices)}"))
+
+    seen: dict[frozenset, int] = {}
+    for i, link in _items(data, "links"):
+        u, v = link.get("u"), link.get("v")
+        ok = True
+        for end, ident in (("u", u), ("v", v)):
+            if isinstance(ident, str) and ident and ident not in node_ids:
+                out.append(Problem(file, f"links[{i}].{end}", f"unknown node '{ident}'{_suggest(ident, node_list)}"))
+                ok = False
+        if not (isinstance(u, str) and isinstance(v, str)):
+            continue
+        if u == v:
+            out.append(Problem(file, f"links[{i}].v", f"self-loop: the link joins '{u}' to itself"))
+        elif ok:
+            pair = frozenset((u, v))
+            if pair in seen:
+                out.append(Problem(file, f"links[{i}]", f"duplicate link between '{u}' and '{v}' (first at links[{seen[pair]}])"))
+            else:
+                seen[pair] = i
+
+    models = _items(data, "models")
+    _ids(models, "models", file, out)
+    tasks = sorted({m["task"] for _, m in models if isinstance(m.get("task"), str)})
+    for i, dem in _items(data, "demand"):
+        origin, task = dem.get("origin"), dem.get("task")
+        if isinstance(origin, str) and origin and origin not in node_ids:
+            out.append(Problem(file, f"demand[{i}].origin", f"unknown node '{origin}'{_suggest(origin, node_list)}"))
+        if isinstance(task, str) and task and task not in tasks:
+            out.append(Problem(file, f"demand[{i}].task", f"no model serves task '{task}'{_suggest(task, tasks)}; tasks with models: {', '.join(tasks) or 'none'}"))
+    return out
+
+
+def check_semantics(
     spec: InstanceSpec,
     layers: dict[int, tuple[list[LayerSpec], str | None, str]],
     devices: dict[str, DeviceSpec],
     builtin: set[str],
     file: str | None,
 ) -> tuple[list[Problem], list[str]]:
-    """Check cross references and reachability.
+    """Checks that need a schema-valid instance; returns problems and warnings.
 
-    Parameters
-    ----------
-    spec : InstanceSpec
-        The parsed instance.
-    layers : dict
-        Model index -> (layers, file they come from, path prefix for messages).
-    devices : dict
-        Every device type available (built-in catalog merged with the instance's).
-    builtin : set of str
-        Names of built-in device types.
-    file : str or None
-        The instance file, for messages.
-
-    Returns
-    -------
-    problems, warnings
+    ``layers`` maps a model index to (its layers, the file they come from, the
+    field path prefix for messages); ``devices`` is the merged catalog.
     """
     problems: list[Problem] = []
     warnings: list[str] = []
-
-    # -- device types defined by the instance ---------------------------------
     for name, dev in spec.devices.items():
         if name in builtin:
             continue
@@ -67,73 +117,26 @@ def check_instance(
             if field not in dev.model_fields_set:
                 problems.append(Problem(file, f"devices.{name}.{field}", "required for a device type that is not in the built-in catalog (memory_bytes may be null = unbounded)"))
 
-    # -- nodes -----------------------------------------------------------------
-    node_ids = [n.id for n in spec.nodes]
-    _duplicates(node_ids, "nodes", file, problems)
-    known_devices = sorted(devices)
-    for i, node in enumerate(spec.nodes):
-        if node.device not in devices:
-            problems.append(Problem(file, f"nodes[{i}].device", f"unknown device type '{node.device}'{_suggest(node.device, known_devices)}; known: {', '.join(known_devices)}"))
-    node_set = set(node_ids)
-
-    # -- links -----------------------------------------------------------------
-    seen_pairs: dict[frozenset, int] = {}
-    for i, link in enumerate(spec.links):
-        bad = False
-        for end in ("u", "v"):
-            ident = getattr(link, end)
-            if ident not in node_set:
-                problems.append(Problem(file, f"links[{i}].{end}", f"unknown node '{ident}'{_suggest(ident, node_ids)}"))
-                bad = True
-        if link.u == link.v:
-            problems.append(Problem(file, f"links[{i}].v", f"self-loop: the link joins '{link.u}' to itself"))
-            bad = True
-        if not bad:
-            pair = frozenset((link.u, link.v))
-            if pair in seen_pairs:
-                problems.append(Problem(file, f"links[{i}]", f"duplicate link between '{link.u}' and '{link.v}' (first at links[{seen_pairs[pair]}])"))
-            else:
-                seen_pairs[pair] = i
-
-    # -- models and tasks --------------------------------------------------------
-    _duplicates([m.id for m in spec.models], "models", file, problems)
-    tasks: dict[str, list[int]] = defaultdict(list)
-    for i, model in enumerate(spec.models):
-        tasks[model.task].append(i)
-
-    used_devices: dict[str, str] = {}
+    used: dict[str, str] = {}
     for node in spec.nodes:
-        if node.device in devices:
-            used_devices.setdefault(node.device, node.id)
-    no_throughput = [
-        d for d in used_devices
-        if devices[d].effective_macs_per_s is None and devices[d].peak_flops is None
-    ]
+        used.setdefault(node.device, node.id)
+    no_throughput = [d for d in used if devices[d].effective_macs_per_s is None and devices[d].peak_flops is None]
+    known = sorted(devices)
     for i, model in enumerate(spec.models):
-        model_layers, lfile, prefix = layers.get(i, ([], file, f"models[{i}].layers"))
+        model_layers, lfile, prefix = layers[i]
         for dev in no_throughput:
             missing = [j for j, layer in enumerate(model_layers) if dev not in layer.latency_s]
             if missing:
                 more = f" (and {len(missing) - 1} more layers)" if len(missing) > 1 else ""
-                problems.append(Problem(lfile, f"{prefix}[{missing[0]}].latency_s", f"no latency for device type '{dev}' (used by node '{used_devices[dev]}'), which has no throughput figure in the catalog; give latency_s['{dev}'] for every layer of model '{model.id}', or effective_macs_per_s / peak_flops for the device type{more}"))
+                problems.append(Problem(lfile, f"{prefix}[{missing[0]}].latency_s", f"no latency for device type '{dev}' (used by node '{used[dev]}'), which has no throughput figure in the catalog; give latency_s['{dev}'] for every layer of model '{model.id}', or effective_macs_per_s / peak_flops for the device type{more}"))
         for dev in sorted({k for layer in model_layers for k in layer.latency_s}):
             if dev not in devices and not dev.startswith("host"):
-                warnings.append(f"{lfile}: {prefix}: latency_s names device type '{dev}', which no catalog entry defines; it is ignored{_suggest(dev, known_devices)}")
-
-    # -- demand --------------------------------------------------------------------
-    for i, dem in enumerate(spec.demand):
-        if dem.origin not in node_set:
-            problems.append(Problem(file, f"demand[{i}].origin", f"unknown node '{dem.origin}'{_suggest(dem.origin, node_ids)}"))
-        if dem.task not in tasks:
-            problems.append(Problem(file, f"demand[{i}].task", f"no model serves task '{dem.task}'{_suggest(dem.task, sorted(tasks))}; tasks with models: {', '.join(sorted(tasks))}"))
-
+                warnings.append(f"{lfile}: {prefix}: latency_s names device type '{dev}', which no catalog entry defines; it is ignored{_suggest(dev, known)}")
     if problems:
         return problems, warnings
 
-    # -- reachability: each origin must reach a node set able to hold a model ----
-    network = Network(node_ids, [
-        Link(i, link.u, link.v, link.bandwidth_bps, link.latency_s, link.energy_j_per_byte)
-        for i, link in enumerate(spec.links)
+    network = Network([n.id for n in spec.nodes], [
+        Link(i, l.u, l.v, l.bandwidth_bps, l.latency_s, l.energy_j_per_byte) for i, l in enumerate(spec.links)
     ])
     memory = {}
     for node in spec.nodes:
@@ -142,13 +145,16 @@ def check_instance(
         else:
             mem = devices[node.device].memory_bytes
             memory[node.id] = math.inf if mem is None else mem
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(spec.models):
+        by_task[m.task].append(i)
     checked: dict[tuple[str, str], bool] = {}
     for i, dem in enumerate(spec.demand):
         key = (dem.origin, dem.task)
         if key not in checked:
             checked[key] = any(
                 storable_on_some_path(network, dem.origin, [l.param_bytes for l in layers[m][0]], memory, spec.options.max_segments)
-                for m in tasks[dem.task]
+                for m in by_task[dem.task]
             )
         if not checked[key]:
             problems.append(Problem(file, f"demand[{i}].origin", f"node '{dem.origin}' cannot reach any node (or chain of up to {spec.options.max_segments} nodes along a path) with the memory to store a model of task '{dem.task}'"))
@@ -182,10 +188,10 @@ def storable_on_some_path(
                 hi = mid - 1
         return lo
 
-    for target in sorted(network.reachable(origin), key=lambda t: (network.reachable(origin)[t], t)):
-        path = network.path(origin, target)
-        covered = [0] + [-1] * max_segments  # covered[j]: most layers done with j pieces
-        for node in path:
+    dist = network.reachable(origin)
+    for target in sorted(dist, key=lambda t: (dist[t], t)):
+        covered = [0] + [-1] * max_segments  # covered[j]: most layers stored with j pieces
+        for node in network.path(origin, target):
             cap = memory[node]
             for j in range(max_segments - 1, -1, -1):
                 if covered[j] < 0:
