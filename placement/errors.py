@@ -39,12 +39,13 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
+        parts = []
+        if self.file:
+            parts.append(f"{self.file}:{self.line}" if self.line is not None else self.file)
         if self.path:
-            return f"{where}: {self.path}: {self.message}"
-        return f"{where}: {self.message}"
+            parts.append(self.path)
+        parts.append(self.message)
+        return ": ".join(parts)
 
 
 class InputError(IdnplanError):
@@ -75,7 +76,13 @@ class InfeasibleError(IdnplanError):
         self.reasons = list(reasons)
         self.method = method
         head = f"{method}: " if method else ""
-        super().__init__(head + "no feasible plan:\n" + "\n".join(f"  - {r}" for r in self.reasons))
+        shown = self.reasons[: self.SHOWN]
+        if len(self.reasons) > self.SHOWN:
+            shown.append(f"... and {len(self.reasons) - self.SHOWN} more (all in InfeasibleError.reasons)")
+        super().__init__(head + "no feasible plan:\n" + "\n".join(f"  - {r}" for r in shown))
+
+    #: How many reasons the message lists; ``reasons`` holds them all.
+    SHOWN = 12
 
 
 class SolverError(IdnplanError):

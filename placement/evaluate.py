@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from .instance import Instance
 from .network import direction_key
-from .plan import Plan
+from .plan import Plan, ranges_of
 from .routes import RouteError, RouteFigures, route_figures
 
 CAPACITY_RTOL = 1e-6
@@ -231,14 +231,12 @@ def _check_storage(instance: Instance, plan: Plan, figures: dict[int, RouteFigur
                 if b >= model.n_layers:
                     v.append(Violation("storage", f"storage.{node}.{model_id}", f"range [{a}, {b}] goes past the last layer {model.n_layers - 1} of model '{model_id}'"))
                 layers.update(range(a, min(b, model.n_layers - 1) + 1))
-    for i, fig in figures.items():
+    for i in figures:
         pr = plan.routes[i]
         for seg in pr.segments:
             have = stored.get(seg.node, {}).get(pr.model, set())
             missing = sorted(set(range(seg.layers[0], seg.layers[1] + 1)) - have)
             if missing:
-                from .plan import ranges_of
-
                 text = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in ranges_of(missing))
                 v.append(Violation("storage", f"routes[{i}]", f"node '{seg.node}' computes layers {text} of model '{pr.model}' but does not store them"))
     return stored

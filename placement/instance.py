@@ -158,7 +158,7 @@ class Instance:
         Legal but questionable input found while loading.
     """
 
-    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None):
+    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None, network: Network | None = None):
         self.spec = spec
         self.source = source
         self.warnings = warnings
@@ -172,11 +172,11 @@ class Instance:
                 mem = dev.memory_bytes
             self.nodes.append(Node(i, n.id, dev, n.tier, mem))
         self.node: dict[str, Node] = {n.id: n for n in self.nodes}
-        self.links = [
-            Link(i, l.u, l.v, float(l.bandwidth_bps), float(l.latency_s), float(l.energy_j_per_byte))
-            for i, l in enumerate(spec.links)
-        ]
-        self.network = Network([n.id for n in self.nodes], self.links)
+        if network is None:
+            links = [Link(i, l.u, l.v, float(l.bandwidth_bps), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
+            network = Network([n.id for n in self.nodes], links)
+        self.network = network
+        self.links = network.links
         profile_paths = profile_paths or {}
         self.models: dict[str, Model] = {}
         for i, m in enumerate(spec.models):
@@ -255,10 +255,12 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
     if problems:
         raise InputError(problems)
     merged = merge_devices(spec.devices)
-    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source)
+    links = [Link(i, l.u, l.v, float(l.bandwidth_bps), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
+    network = Network([n.id for n in spec.nodes], links)
+    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
     if found:
         raise InputError(_with_lines(found, source, lines))
-    return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths)
+    return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths, network)
 
 
 def _with_lines(problems: list[Problem], source: str | None, lines: dict) -> list[Problem]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import networkx as nx
 import numpy as np
@@ -156,7 +156,7 @@ class Network:
         """Links crossed by consecutive nodes of ``path``, in order."""
         return [self._link_of[(path[i], path[i + 1])] for i in range(len(path) - 1)]
 
-    def path_arrays(self, path: tuple[str, ...]) -> "PathArrays":
+    def path_arrays(self, path: tuple[str, ...]) -> PathArrays:
         """Prefix sums along ``path`` for O(1) transfer costs between positions."""
         hops = self.hops(path)
         inv_bw = np.array([1.0 / h.bandwidth_bps for h in hops])

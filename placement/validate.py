@@ -20,6 +20,8 @@ import math
 from collections import defaultdict
 from typing import Any
 
+import networkx as nx
+
 from .errors import Problem
 from .network import Link, Network
 from .schema import DeviceSpec, InstanceSpec, LayerSpec
@@ -102,6 +104,7 @@ def check_semantics(
     devices: dict[str, DeviceSpec],
     builtin: set[str],
     file: str | None,
+    network: Network | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """Checks that need a schema-valid instance; returns problems and warnings.
 
@@ -135,9 +138,10 @@ def check_semantics(
     if problems:
         return problems, warnings
 
-    network = Network([n.id for n in spec.nodes], [
-        Link(i, l.u, l.v, l.bandwidth_bps, l.latency_s, l.energy_j_per_byte) for i, l in enumerate(spec.links)
-    ])
+    if network is None:
+        network = Network([n.id for n in spec.nodes], [
+            Link(i, l.u, l.v, l.bandwidth_bps, l.latency_s, l.energy_j_per_byte) for i, l in enumerate(spec.links)
+        ])
     memory = {}
     for node in spec.nodes:
         if "memory_bytes" in node.model_fields_set:
@@ -148,9 +152,23 @@ def check_semantics(
     by_task: dict[str, list[int]] = defaultdict(list)
     for i, m in enumerate(spec.models):
         by_task[m.task].append(i)
+    # Fast path: a component with one node that can hold a whole model of the
+    # task serves it; the path search below runs only where none can.
+    component = {}
+    for k, comp in enumerate(nx.connected_components(network.graph)):
+        for node in comp:
+            component[node] = k
+    biggest: dict[int, float] = defaultdict(float)
+    for node, mem in memory.items():
+        biggest[component[node]] = max(biggest[component[node]], mem)
+    smallest_model = {
+        task: min(sum(l.param_bytes for l in layers[m][0]) for m in idx) for task, idx in by_task.items()
+    }
     checked: dict[tuple[str, str], bool] = {}
     for i, dem in enumerate(spec.demand):
         key = (dem.origin, dem.task)
+        if key not in checked and biggest[component[dem.origin]] >= smallest_model[dem.task]:
+            checked[key] = True
         if key not in checked:
             checked[key] = any(
                 storable_on_some_path(network, dem.origin, [l.param_bytes for l in layers[m][0]], memory, spec.options.max_segments)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

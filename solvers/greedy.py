@@ -144,7 +144,8 @@ def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
         if not placed:
             failures.append(_why_unplaceable(instance, demand, family, targets, k, blocked))
     if failures:
-        raise InfeasibleError(failures + [f"({family} is a heuristic: this does not prove that no plan exists; try 'milp')"], method=family)
+        note = f"{family} is a heuristic: failing to place {len(failures)} of {len(order)} classes does not prove that no plan exists; try 'milp'"
+        raise InfeasibleError([note] + failures, method=family)
     chosen.sort(key=lambda rs: rs[0].demand)
     return build_plan(
         instance,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from placement.errors import IdnplanError, MissingDependencyError
 from placement.instance import Instance

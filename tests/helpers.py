@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import yaml
@@ -66,3 +65,78 @@ def line_instance_data() -> dict:
 def write_yaml(path: Path, data: dict) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def random_instance_data(seed: int, *, nodes: int = 5, models: int = 2, layers: int = 3, classes: int = 2,
+                         max_segments: int = 2, routing: str = "splittable", tight: bool = False) -> dict:
+    """A small random instance (connected graph, custom devices) for oracle tests.
+
+    With ``tight`` the memory, utilization and bandwidth limits are drawn so
+    that some of them bind.
+    """
+    import random
+
+    rng = random.Random(seed)
+    ids = [f"n{i}" for i in range(nodes)]
+    devices = {
+        "mcu": {"effective_macs_per_s": 2.0e6, "memory_bytes": 400.0, "active_power_w": 0.1, "ram_bytes": 5.0e3},
+        "cpu": {"effective_macs_per_s": 2.0e7, "memory_bytes": 2000.0, "active_power_w": 2.0},
+        "gpu": {"effective_macs_per_s": 2.0e8, "memory_bytes": None, "active_power_w": 30.0},
+    }
+    node_list = [{"id": ids[0], "device": "gpu", "tier": "cloud"}]
+    for i in range(1, nodes):
+        node = {"id": ids[i], "device": rng.choice(["mcu", "cpu", "cpu", "gpu"]), "tier": rng.choice(["device", "access", "edge"])}
+        if tight:
+            node["memory_bytes"] = rng.choice([150.0, 300.0, 600.0, 5000.0])
+        node_list.append(node)
+    links, pairs = [], set()
+    for i in range(1, nodes):  # a random tree keeps it connected
+        j = rng.randrange(i)
+        pairs.add((j, i))
+    for _ in range(nodes // 2):  # plus a few extra links
+        a, b = rng.sample(range(nodes), 2)
+        pairs.add((min(a, b), max(a, b)))
+    for a, b in sorted(pairs):
+        links.append({
+            "u": ids[a], "v": ids[b],
+            "bandwidth_bps": rng.choice([2.0e3, 1.0e4, 1.0e5]) if tight else rng.choice([1.0e4, 1.0e5, 1.0e6]),
+            "latency_s": rng.choice([0.001, 0.002, 0.005, 0.01]),
+            "energy_j_per_byte": rng.choice([0.0, 1.0e-6]),
+        })
+    model_list = []
+    for m in range(models):
+        n_layers = rng.randint(1, layers)
+        model_list.append({
+            "id": f"m{m}", "task": "t", "accuracy": round(rng.uniform(0.5, 0.95), 3),
+            "input_bytes": float(rng.choice([500, 1000, 3000])),
+            "layers": [{
+                "name": f"l{i}",
+                "macs": float(rng.choice([1e4, 5e4, 2e5])),
+                "param_bytes": float(rng.choice([20, 80, 200])),
+                "out_bytes": float(rng.choice([50, 200, 800, 2000])),
+                **({"peak_activation_bytes": float(rng.choice([1e3, 8e3]))} if tight else {}),
+            } for i in range(n_layers)],
+        })
+    demand = [{
+        "origin": rng.choice(ids[1:] or ids), "task": "t",
+        "rate_rps": float(rng.choice([0.5, 1.0, 2.0, 5.0] if tight else [0.5, 1.0, 2.0])),
+        "max_latency_s": rng.choice([0.2, 0.5, 1.0, 5.0]),
+        "min_accuracy": rng.choice([0.0, 0.0, 0.6]),
+    } for _ in range(classes)]
+    return {
+        "name": f"rand{seed}",
+        "devices": devices,
+        "nodes": node_list,
+        "links": links,
+        "models": model_list,
+        "demand": demand,
+        "objective": {"weights": {"latency": 1.0, "inaccuracy": rng.choice([0.0, 1.0]), "energy": rng.choice([0.0, 0.1])}},
+        "options": {"routing": routing, "max_segments": max_segments, "max_utilization": rng.choice([0.5, 0.8, 1.0])},
+    }
+
+
+def instance_from_data(data: dict, tmp_path):
+    """Write ``data`` under ``tmp_path`` and load it."""
+    from placement import load_instance
+
+    return load_instance(write_yaml(tmp_path / f"{data['name']}.yaml", data))

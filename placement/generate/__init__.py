@@ -13,7 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import DemandSpec, InstanceSpec, ModelSpec
-from .config import TIER_DEFAULTS, Backbone, DemandConfig, GeneratorConfig, Level, Models, ProfileModel, Root, SyntheticModels
+from .config import (
+    TIER_DEFAULTS,
+    Backbone,
+    DemandConfig,
+    GeneratorConfig,
+    Level,
+    Models,
+    ProfileModel,
+    Root,
+    SyntheticModels,
+)
 from .links import LINK_CLASSES, LinkClass, link_class
 from .models import profile_models, synthetic_models
 from .topology import backbone, read_topology, tiered

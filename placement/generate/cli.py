@@ -163,7 +163,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.print_config:
         print(dump_yaml(config.model_dump(mode="json")), end="")
+    from ..instance import Instance
+
+    inst = Instance.from_spec(spec, Path(args.out).resolve().parent, str(args.out))  # validate before writing
     save_instance(spec, args.out)
-    inst = load_instance(args.out)  # what we wrote must load: validate it now
+    load_instance(args.out)  # and what was written loads back
     print(f"wrote {args.out}: {inst.summary()}")
     return 0

@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..schema import NonNegFloat, ObjectiveSpec, OptionsSpec, PosFloat, Strict, Tier
 
 Range = Annotated[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=2, max_length=2)]
+
+
+def _known_devices(names: list[str]) -> list[str]:
+    from ..catalog import builtin_catalog
+
+    known = builtin_catalog()
+    for name in names:
+        if name not in known:
+            raise ValueError(f"unknown device type '{name}'; known: {', '.join(known)}")
+    return names
+
+
+def _known_link(name: str) -> str:
+    from .links import LINK_CLASSES
+
+    if name not in LINK_CLASSES:
+        raise ValueError(f"unknown link class '{name}'; known: {', '.join(LINK_CLASSES)}")
+    return name
 
 
 def _ordered(r: list[float], what: str) -> None:
@@ -29,11 +47,22 @@ class Level(Strict):
     link: str | dict[str, str]
     memory_bytes: PosFloat | None = None
 
+    _devices = field_validator("devices")(classmethod(lambda cls, v: _known_devices(v)))
+
+    @field_validator("link")
+    @classmethod
+    def _links(cls, v: str | dict[str, str]) -> str | dict[str, str]:
+        for name in [v] if isinstance(v, str) else v.values():
+            _known_link(name)
+        return v
+
 
 class Root(Strict):
     tier: Tier = "cloud"
     devices: list[str] = Field(default_factory=lambda: ["a100"], min_length=1)
     unbounded_memory: bool = True
+
+    _devices = field_validator("devices")(classmethod(lambda cls, v: _known_devices(v)))
 
 
 class Backbone(Strict):
@@ -51,6 +80,9 @@ class Backbone(Strict):
     link: str = "fibre-backbone"
     cloud_link: str = "fibre-backbone"
 
+    _devices = field_validator("devices")(classmethod(lambda cls, v: _known_devices(v)))
+    _links = field_validator("link", "cloud_link")(classmethod(lambda cls, v: _known_link(v)))
+
     @model_validator(mode="after")
     def _needs(self) -> Backbone:
         if self.kind == "file" and not self.file:
@@ -61,10 +93,13 @@ class Backbone(Strict):
 
 
 class SyntheticModels(Strict):
+    """Synthetic model families; task k takes ``input_bytes[k % len(input_bytes)]`` inputs."""
+
     tasks: Annotated[int, Field(ge=1)] = 2
     per_task: Annotated[int, Field(ge=1)] = 3
     layers: Annotated[int, Field(ge=1)] = 12
-    input_bytes: PosFloat = 602112.0
+    # a 224x224 RGB uint8 image, a 96x96 RGB image, 1 s of 16 kHz int8 audio, a float32 224x224 image
+    input_bytes: list[PosFloat] = Field(default_factory=lambda: [150528.0, 27648.0, 16000.0, 602112.0], min_length=1)
 
 
 class ProfileModel(Strict):

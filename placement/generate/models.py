@@ -26,6 +26,7 @@ def synthetic_models(rng: np.random.Generator, cfg: SyntheticModels) -> list[Mod
     n = cfg.layers
     for k in range(cfg.tasks):
         task = f"task{k}"
+        input_bytes = float(cfg.input_bytes[k % len(cfg.input_bytes)])
         base_macs = float(rng.uniform(2e7, 6e7))
         top_acc = float(rng.uniform(0.72, 0.82))
         for j in range(cfg.per_task):
@@ -37,7 +38,7 @@ def synthetic_models(rng: np.random.Generator, cfg: SyntheticModels) -> list[Mod
             param_share = rng.dirichlet(np.full(n, 2.0)) * np.linspace(0.3, 1.7, n)
             param_share /= param_share.sum()
             depth = np.arange(1, n + 1) / n
-            act = cfg.input_bytes * (1.3 + 0.4 * j) * np.exp(-4.5 * depth) * rng.uniform(0.6, 1.2, n)
+            act = input_bytes * (1.3 + 0.4 * j) * np.exp(-4.5 * depth) * rng.uniform(0.6, 1.2, n)
             act[-1] = 4000.0  # 1000 float32 logits
             layers = [
                 LayerSpec(
@@ -52,7 +53,7 @@ def synthetic_models(rng: np.random.Generator, cfg: SyntheticModels) -> list[Mod
                 id=f"{task}-m{j}",
                 task=task,
                 accuracy=acc,
-                input_bytes=cfg.input_bytes,
+                input_bytes=input_bytes,
                 layers=layers,
                 description=f"synthetic model ({n} layers, {macs_total / 1e6:.0f} MMACs)",
             ))
