@@ -76,6 +76,8 @@ class Model:
     _latency: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     _cum_latency: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     _source: dict[str, list[str]] = field(init=False, default_factory=dict)
+    #: Scratch space for methods (derived tables per model), like ``Instance.cache``.
+    cache: dict = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.macs = np.array([l.macs for l in self.layers], dtype=float)

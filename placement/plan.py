@@ -103,6 +103,7 @@ class Plan(BaseModel):
     storage: dict[str, dict[str, list[tuple[int, int]]]]
     routes: list[PlanRoute]
     metrics: PlanMetrics | None = None
+    stats: dict = Field(default_factory=dict, description="Method statistics (model size, iterations, times)")
     notes: list[str] = Field(default_factory=list)
 
     @field_validator("storage")

@@ -77,7 +77,7 @@ def routes_table(instance: Instance, plan: Plan) -> str:
     return table(
         ["demand", "origin", "task", "rate_rps", "model", "share", "segments node[layers]", "latency_ms*", "slo_ms", "energy_j*"],
         rows,
-        "rllrllllrrr"[:10],
+        "rllrlrlrrr",
     )
 
 

@@ -91,6 +91,38 @@ class OriginTree:
         rows, cols = np.nonzero(self.anc >= 0)
         self._pair_t = rows
         self._pair_a = self.anc[rows, cols]
+        # per tree node: instance node index, parameter memory and activation memory
+        self.node_idx = np.array([instance.node[n].index for n in self.nodes], dtype=np.int64)
+        self.mem = np.array([instance.node[n].memory_bytes for n in self.nodes])
+        self.ram = np.array([instance.node[n].ram_bytes for n in self.nodes])
+        # link direction indices (2 * link index + 0 for u->v, 1 for v->u) of the hop
+        # from the parent into each node and back
+        self.hop_fwd = np.full(size, -1, dtype=np.int64)
+        self.hop_back = np.full(size, -1, dtype=np.int64)
+        for i, (node, link) in enumerate(zip(self.nodes[1:], links), start=1):
+            forward = 0 if link.u == pred[node] else 1
+            self.hop_fwd[i] = 2 * link.index + forward
+            self.hop_back[i] = 2 * link.index + (1 - forward)
+        self.bounds_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def path_min(self, per_hop: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Minimum of ``per_hop[j]`` (the hop from j's parent into j) over the hops
+        from ``a`` to ``b``, elementwise (each ``a`` an ancestor of its ``b``, or
+        equal: then +inf)."""
+        full = getattr(self, "_full", None)
+        if full is None:  # node at each depth along the path to b, b itself included
+            full = np.concatenate([self.anc, np.full((len(self.nodes), 1), -1, dtype=np.int64)], axis=1)
+            full[np.arange(len(self.nodes)), self.depth] = np.arange(len(self.nodes))
+            self._full = full
+        rows = full[b]  # (C, D+1)
+        vals = np.where(rows >= 0, per_hop[np.maximum(rows, 0)], np.inf)
+        depth = np.arange(rows.shape[1])[None, :]
+        vals = np.where((depth > self.depth[a][:, None]) & (depth <= self.depth[b][:, None]), vals, np.inf)
+        return vals.min(axis=1)
+
+    def path_nodes(self, a: int, b: int) -> list[int]:
+        """Tree indices after ``a`` up to ``b`` on the path (``a`` an ancestor of ``b``)."""
+        return [int(x) for x in self.anc[b, self.depth[a] + 1 : self.depth[b]]] + ([b] if b != a else [])
 
     def ancestors(self, i: int) -> list[int]:
         """Indices on the path from the origin to ``i``, both included."""
@@ -119,83 +151,226 @@ class OriginTree:
 
 
 @dataclass
+class Prices:
+    """Dual prices of a master LP for one demand class (all penalties >= 0).
+
+    The reduced cost of a route is ``scale * cost - offset`` plus, per request,
+    ``node[v]`` per second computed at node ``v``, ``link[d]`` per byte sent over
+    link direction ``d`` and ``storage[(v, model)][l]`` for computing layer ``l``
+    at ``v``; ``forbidden[(v, model)][l]`` marks layers that must not be used there.
+    Node indices are the instance's.
+    """
+
+    scale: float
+    offset: float
+    node: np.ndarray
+    link: np.ndarray
+    storage: dict[tuple[int, str], np.ndarray]
+    forbidden: dict[tuple[int, str], np.ndarray]
+
+    def key_bound(self, lb_cost: np.ndarray) -> np.ndarray:
+        """Lower bound on the reduced cost given a lower bound on the cost."""
+        return self.scale * lb_cost - self.offset
+
+
+@dataclass
+class Residual:
+    """Capacity left for one more route carrying ``rate`` requests/s (greedy methods).
+
+    Per instance node: ``compute`` (utilization left) and ``memory`` (bytes
+    left); per link direction: ``link`` (bytes/s left); ``stored`` marks the
+    layers already stored per (node index, model id), which cost no new memory.
+    """
+
+    rate: float
+    compute: np.ndarray
+    link: np.ndarray
+    memory: np.ndarray
+    stored: dict[tuple[int, str], np.ndarray]
+
+
+@dataclass
 class Block:
-    """Routes of one model over chains (rows) x cut choices (columns)."""
+    """Routes of one model over chains (rows) x cut choices (columns).
+
+    ``score`` is the order key: the cost, or the reduced cost under prices.
+    ``ok`` marks the routes that pass the exact filters (parameter memory and
+    activation memory of every segment; SLO when given).
+    """
 
     model: Model
     tree: OriginTree
-    chains: np.ndarray  # (C, k) node indices
+    chains: np.ndarray  # (C, k) tree node indices
     cuts: np.ndarray  # (M, k-1)
     latency_s: np.ndarray  # (C, M)
     energy_j: np.ndarray
     cost: np.ndarray
+    score: np.ndarray
+    ok: np.ndarray
+
+    def bounds(self, cut: int) -> list[int]:
+        return [0, *self.cuts[cut].tolist(), self.model.n_layers]
 
     def route(self, demand: int, chain: int, cut: int) -> Route:
-        n = self.model.n_layers
-        bounds = [0, *self.cuts[cut].tolist(), n]
+        b = self.bounds(cut)
         nodes = [self.tree.nodes[i] for i in self.chains[chain]]
-        return Route(demand, self.model.id, tuple(Segment(nodes[s], bounds[s], bounds[s + 1] - 1) for s in range(len(nodes))))
+        return Route(demand, self.model.id, tuple(Segment(nodes[s], b[s], b[s + 1] - 1) for s in range(len(nodes))))
 
 
-def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.ndarray) -> Block:
-    """Latency, energy and cost of every (chain, cuts) route of ``model``."""
-    k = chains.shape[1]
+def _segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cut choice and segment: bounds (M, k+1), parameter bytes and peak activation (M, k)."""
+    got = model.cache.get(("segments", k))
+    if got is None:
+        got = model.cache[("segments", k)] = _build_segment_tables(model, k)
+    return got
+
+
+def _build_segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = model.n_layers
     cuts = cut_combinations(n, k)
     m = cuts.shape[0]
-    c = chains.shape[0]
     bounds = np.concatenate([np.zeros((m, 1), np.int64), cuts, np.full((m, 1), n, np.int64)], axis=1)
+    params = model.cum_param_bytes[bounds[:, 1:]] - model.cum_param_bytes[bounds[:, :-1]]
+    peak = np.zeros((m, k))
+    for s in range(k):
+        for row in range(m):
+            peak[row, s] = model.peak_activation_bytes[bounds[row, s] : bounds[row, s + 1]].max()
+    return bounds, params, peak
+
+
+def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.ndarray, prices: Prices | None = None, slo: float | None = None, residual: Residual | None = None) -> Block:
+    """Latency, energy, cost (and reduced cost under ``prices``) of every (chain, cuts) route;
+    with ``residual``, ``ok`` also requires that the route fits the capacity left."""
+    k = chains.shape[1]
+    cuts = cut_combinations(model.n_layers, k)
+    bounds, seg_params, seg_peak = _segment_tables(model, k)
+    m = cuts.shape[0]
+    c = chains.shape[0]
     send = np.concatenate([[model.input_bytes], model.out_bytes])  # bytes entering layer j
     cum_by_dev = np.stack([model.cum_latency(d) for d in tree.devices])  # (D, n+1)
     latency = np.zeros((c, m))
     energy = np.zeros((c, m))
+    ok = np.ones((c, m), dtype=bool)
+    penalty = np.zeros((c, m)) if prices is not None else None
+    if prices is not None:
+        node_pen = prices.node[tree.node_idx]
+        fwd = np.where(tree.hop_fwd >= 0, prices.link[np.maximum(tree.hop_fwd, 0)], 0.0)
+        back = np.where(tree.hop_back >= 0, prices.link[np.maximum(tree.hop_back, 0)], 0.0)
+        p_fwd, p_back = _path_sums(tree, fwd), _path_sums(tree, back)
     prev = np.zeros(c, dtype=np.int64)  # the origin
     for s in range(k):
         cur = chains[:, s]
         cum = cum_by_dev[tree.dev[cur]]  # (C, n+1)
-        power = tree.power[tree.dev[cur]]
         t = cum[:, bounds[:, s + 1]] - cum[:, bounds[:, s]]  # (C, M)
         b = send[bounds[:, s]][None, :]  # (1, M)
-        dinv = (tree.d_inv[cur] - tree.d_inv[prev])[:, None]
-        dlat = (tree.d_lat[cur] - tree.d_lat[prev])[:, None]
-        den = (tree.d_en[cur] - tree.d_en[prev])[:, None]
-        latency += t + b * dinv + dlat
-        energy += t * power[:, None] + b * den
+        latency += t + b * (tree.d_inv[cur] - tree.d_inv[prev])[:, None] + (tree.d_lat[cur] - tree.d_lat[prev])[:, None]
+        energy += t * tree.power[tree.dev[cur]][:, None] + b * (tree.d_en[cur] - tree.d_en[prev])[:, None]
+        ok &= seg_params[None, :, s] <= tree.mem[cur][:, None] * _REL
+        ok &= seg_peak[None, :, s] <= tree.ram[cur][:, None] * _REL
+        if prices is not None:
+            penalty += t * node_pen[cur][:, None] + b * (p_fwd[cur] - p_fwd[prev])[:, None]
+            _storage_penalty(prices, tree, model, cur, bounds[:, s], bounds[:, s + 1], penalty)
+        if residual is not None:
+            _fits_residual(residual, tree, model, prev, cur, t, b, seg_params[:, s], bounds[:, s], bounds[:, s + 1], ok)
         prev = cur
     r = float(model.out_bytes[-1])
+    if residual is not None:
+        back = _hop_values(tree, residual.link, tree.hop_back)
+        ok &= (residual.rate * r <= tree.path_min(back, np.zeros_like(prev), prev) * _REL + 1e-9)[:, None]
     latency += (r * tree.d_inv[prev] + tree.d_lat[prev])[:, None]
     energy += (r * tree.d_en[prev])[:, None]
     cost = instance.w_latency * latency + instance.w_inaccuracy * (1.0 - model.accuracy) + instance.w_energy * energy
-    return Block(model, tree, chains, cuts, latency, energy, cost)
+    if slo is not None:
+        ok &= latency <= slo
+    if prices is None:
+        score = cost
+    else:
+        penalty += (r * p_back[prev])[:, None]
+        score = prices.scale * cost - prices.offset + penalty
+    return Block(model, tree, chains, cuts, latency, energy, cost, score, ok)
+
+
+def _hop_values(tree: OriginTree, per_direction: np.ndarray, hops: np.ndarray) -> np.ndarray:
+    """Per tree node: the value of the link direction of its hop (inf at the origin)."""
+    return np.where(hops >= 0, per_direction[np.maximum(hops, 0)], np.inf)
+
+
+def _fits_residual(res: Residual, tree: OriginTree, model: Model, prev, cur, t, b, seg_params, lo, hi, ok) -> None:
+    """Clear ``ok`` where segment s (at ``cur``, fed from ``prev``) exceeds the capacity left."""
+    nodes = tree.node_idx[cur]
+    ok &= res.rate * t <= res.compute[nodes][:, None] * _REL + 1e-12
+    fwd = _hop_values(tree, res.link, tree.hop_fwd)
+    ok &= res.rate * b <= tree.path_min(fwd, prev, cur)[:, None] * _REL + 1e-9
+    need = np.broadcast_to(seg_params[None, :], ok.shape).copy()
+    for i in np.unique(cur):
+        stored = res.stored.get((int(tree.node_idx[i]), model.id))
+        if stored is not None:
+            cs = np.concatenate([[0.0], np.cumsum(np.where(stored, model.param_bytes, 0.0))])
+            need[cur == i] -= (cs[hi] - cs[lo])[None, :]
+    ok &= need <= res.memory[nodes][:, None] * _REL + 1e-9
+
+
+def _path_sums(tree: OriginTree, per_hop: np.ndarray) -> np.ndarray:
+    """Sum of a per-hop figure along the path from the origin to every node."""
+    out = per_hop.copy()
+    out[0] = 0.0
+    for d in range(2, int(tree.depth.max(initial=0)) + 1):
+        level = np.flatnonzero(tree.depth == d)
+        out[level] += out[tree.parent[level]]
+    return out
+
+
+def _storage_penalty(prices: Prices, tree: OriginTree, model: Model, cur: np.ndarray, lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> None:
+    """Add the storage prices of segments [lo, hi) computed at tree nodes ``cur``."""
+    if not prices.storage and not prices.forbidden:
+        return
+    for i in np.unique(cur):
+        key = (int(tree.node_idx[i]), model.id)
+        rows = cur == i
+        pen = prices.storage.get(key)
+        if pen is not None:
+            cs = np.concatenate([[0.0], np.cumsum(pen)])
+            out[rows] += (cs[hi] - cs[lo])[None, :]
+        bad = prices.forbidden.get(key)
+        if bad is not None:
+            cb = np.concatenate([[0], np.cumsum(bad.astype(np.int64))])
+            out[rows] += np.where(cb[hi] - cb[lo] > 0, np.inf, 0.0)[None, :]
 
 
 @dataclass
 class Candidate:
+    """One route with its figures; ``score`` is its order key (cost or reduced cost)."""
+
     route: Route
     latency_s: float
     energy_j: float
     cost: float
+    score: float
+    chain: tuple[int, ...]  # tree node indices
+    bounds: tuple[int, ...]  # layer bounds: segment s computes bounds[s]..bounds[s+1]-1
 
 
 class CandidateSet:
-    """Candidate routes of one demand class, produced cheapest first, lazily.
+    """Candidate routes of one demand class, produced in order of score, lazily.
 
     Each (model, end node) pair has a lower bound on the cost of every route
-    of that model ending at that node (see :func:`pair_bounds`). Pairs are
-    expanded into blocks of routes in order of their bound, only as far as
-    needed: a route is yielded once no unexpanded pair could hold a cheaper
-    one, so the order is exactly by cost (ties by expansion order).
+    of that model ending at that node (see :func:`pair_bounds`), hence on its
+    score. Pairs are expanded into blocks of routes in order of that bound,
+    only as far as needed: a route is yielded once no unexpanded pair could
+    hold a better one, so the order is exactly by score (ties by expansion order).
     """
 
-    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None):
+    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None):
         self.instance = instance
         self.tree = tree
         self.demand = demand
-        # (lower bound on cost, model index, target node index) per pair, sorted by bound
+        # (lower bound on score, model index, target node index) per pair, sorted by bound
         self.pair_lb, self.pair_model, self.pair_target = pairs
         self.models = models
         self.k_max = k_max
         self.slo = slo
+        self.prices = prices
+        self.residual = residual
         self.expanded = 0
 
     def _expand(self, upto: int) -> list[tuple[Block, np.ndarray]]:
@@ -211,45 +386,54 @@ class CandidateSet:
                 chains = self.tree.chains(k, targets)
                 if len(chains) == 0:
                     continue
-                blk = model_block(self.instance, self.tree, model, chains)
-                flat = np.flatnonzero(blk.latency_s.ravel() <= self.slo) if self.slo is not None else np.arange(blk.cost.size)
+                blk = model_block(self.instance, self.tree, model, chains, self.prices, self.slo, self.residual)
+                flat = np.flatnonzero(blk.ok.ravel() & np.isfinite(blk.score.ravel()))
                 if len(flat):
-                    out.append((blk, flat[np.argsort(blk.cost.ravel()[flat], kind="stable")]))
+                    out.append((blk, flat[np.argsort(blk.score.ravel()[flat], kind="stable")]))
         return out
 
-    def _candidate(self, blk: Block, flat: int) -> Candidate:
+    def candidate(self, blk: Block, flat: int) -> Candidate:
         chain, cut = divmod(int(flat), blk.cost.shape[1])
         return Candidate(
             blk.route(self.demand.index, chain, cut),
             float(blk.latency_s[chain, cut]),
             float(blk.energy_j[chain, cut]),
             float(blk.cost[chain, cut]),
+            float(blk.score[chain, cut]),
+            tuple(int(i) for i in blk.chains[chain]),
+            tuple(blk.bounds(cut)),
         )
 
     def __iter__(self) -> Iterator[Candidate]:
+        return self.iterate()
+
+    def iterate(self, stop: float = np.inf) -> Iterator[Candidate]:
+        """Candidates in order of score, only those with score < ``stop``."""
         self.expanded = 0
-        heap: list[tuple[float, int, int]] = []  # (cost, block number, cursor)
+        heap: list[tuple[float, int, int]] = []  # (score, block number, cursor)
         blocks: list[tuple[Block, np.ndarray]] = []
         step = 8
+        npairs = len(self.pair_lb)
         while True:
-            npairs = len(self.pair_lb)
             next_lb = self.pair_lb[self.expanded] if self.expanded < npairs else np.inf
             if heap and heap[0][0] <= next_lb:
-                cost, b, cur = heapq.heappop(heap)
+                score, b, cur = heapq.heappop(heap)
+                if score >= stop:
+                    return
                 blk, order = blocks[b]
-                yield self._candidate(blk, order[cur])
+                yield self.candidate(blk, order[cur])
                 if cur + 1 < len(order):
-                    heapq.heappush(heap, (float(blk.cost.ravel()[order[cur + 1]]), b, cur + 1))
+                    heapq.heappush(heap, (float(blk.score.ravel()[order[cur + 1]]), b, cur + 1))
                 continue
-            if self.expanded >= npairs:
+            if self.expanded >= npairs or next_lb >= stop:
                 return
             for blk, order in self._expand(min(npairs, self.expanded + step)):
                 blocks.append((blk, order))
-                heapq.heappush(heap, (float(blk.cost.ravel()[order[0]]), len(blocks) - 1, 0))
+                heapq.heappush(heap, (float(blk.score.ravel()[order[0]]), len(blocks) - 1, 0))
             step *= 2
 
     def blocks(self) -> list[tuple[Block, np.ndarray]]:
-        """Every block with the flat indices of its kept routes (cheapest first within a block)."""
+        """Every block with the flat indices of its kept routes (best first within a block)."""
         self.expanded = 0
         return self._expand(len(self.pair_lb))
 
@@ -269,6 +453,9 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     every further link it sends at least the smallest tensor the model can
     send; and the result comes back over every link.
     """
+    cached = tree.bounds_cache.get(model.id)
+    if cached is not None:
+        return cached
     n = model.n_layers
     lat = np.stack([model.latency(d) for d in tree.devices])  # (D, n)
     energy = lat * tree.power[:, None]
@@ -291,10 +478,10 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
             first_lat[u] = np.min(head[:n] + suffix[:n] + send * tree.first_inv[hop])
         first_en[u] = energy[rows].min(axis=0).sum()
     inverse = inverse.ravel()
-    lb_lat = first_lat[inverse]
-    comp_en = first_en[inverse]
-    lb_lat += smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
-    return lb_lat, comp_en + (smallest + result) * tree.d_en
+    lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
+    out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
+    tree.bounds_cache[model.id] = out
+    return out
 
 
 def origin_tree(instance: Instance, origin: str) -> OriginTree:
@@ -314,10 +501,14 @@ def candidate_routes(
     max_segments: int | None = None,
     respect_slo: bool = True,
     respect_accuracy: bool = True,
+    prices: Prices | None = None,
+    residual: Residual | None = None,
 ) -> CandidateSet:
     """Routes of ``demand`` ending at one of ``targets`` (default: any reachable
-    node), with at most ``max_segments`` segments, meeting the accuracy floor
-    and the SLO unless told otherwise; iterate for cheapest first.
+    node), with at most ``max_segments`` segments, whose segments fit their
+    nodes' parameter and activation memory, meeting the accuracy floor and the
+    SLO unless told otherwise; iterate for the best score (cost, or reduced
+    cost under ``prices``) first.
     """
     tree = origin_tree(instance, demand.origin)
     k_max = instance.max_segments if max_segments is None else max_segments
@@ -335,11 +526,12 @@ def candidate_routes(
             keep &= allowed
         idx = np.flatnonzero(keep)
         lb_cost = instance.w_latency * lb_lat + instance.w_inaccuracy * (1.0 - model.accuracy) + instance.w_energy * lb_en
-        lbs.append(lb_cost[idx])
+        lb_key = lb_cost[idx] if prices is None else prices.key_bound(lb_cost[idx])
+        lbs.append(lb_key)
         mids.append(np.full(len(idx), mi))
         tgts.append(idx)
     lb = np.concatenate(lbs) if lbs else np.zeros(0)
     mid = np.concatenate(mids) if mids else np.zeros(0, dtype=np.int64)
     tgt = np.concatenate(tgts) if tgts else np.zeros(0, dtype=np.int64)
     order = np.lexsort((tgt, mid, lb))
-    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo)
+    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual)

@@ -18,68 +18,55 @@ exists, and the error says so.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+
+import numpy as np
 
 from placement.build import build_plan
 from placement.errors import InfeasibleError, InputError
 from placement.instance import Demand, Instance
 from placement.plan import Plan, PlanStatus, Termination
-from placement.routes import Route, route_figures
+from placement.routes import Route
 
-from .candidates import candidate_routes
+from .candidates import Residual, candidate_routes, origin_tree
+from .columns import Column, column_from_candidate
 from .registry import SolveOptions, register
-
-_TOL = 1e-9
 
 
 class Capacity:
-    """What earlier routes used: compute, memory (stored layers), link loads."""
+    """What earlier routes used: compute, link loads, stored layers and their memory."""
 
     def __init__(self, instance: Instance):
         self.instance = instance
-        self.busy: dict[str, float] = defaultdict(float)
-        self.stored: dict[tuple[str, str], set[int]] = defaultdict(set)
-        self.mem_used: dict[str, float] = defaultdict(float)
-        self.link_load: dict[tuple[str, str], float] = defaultdict(float)
+        self.U = instance.max_utilization
+        n = len(instance.nodes)
+        self.busy = np.zeros(n)
+        self.mem_used = np.zeros(n)
+        self.memory = np.array([node.memory_bytes for node in instance.nodes])
+        self.link_load = np.zeros(2 * len(instance.links))
+        self.bandwidth = np.repeat([link.bandwidth_bps for link in instance.links], 2)
+        self.stored: dict[tuple[int, str], np.ndarray] = {}
 
-    def why_not(self, route: Route, rate: float) -> str | None:
-        """None when the route fits; otherwise the first capacity it exceeds."""
-        inst = self.instance
-        fig = route_figures(inst, route)
-        model = inst.models[route.model]
-        cap_u = inst.max_utilization
-        for seg in route.segments:
-            node = inst.node[seg.node]
-            new = set(range(seg.first, seg.last + 1)) - self.stored[(seg.node, route.model)]
-            extra = float(model.param_bytes[sorted(new)].sum()) if new else 0.0
-            if self.mem_used[seg.node] + extra > node.memory_bytes * (1 + _TOL):
-                return f"memory of '{seg.node}': needs {self.mem_used[seg.node] + extra:,.0f} B of {node.memory_bytes:,.0f} B"
-            peak = fig.peak_activation_bytes.get(seg.node, 0.0)
-            if peak > node.ram_bytes * (1 + _TOL):
-                return f"activation memory of '{seg.node}': needs {peak:,.0f} B of {node.ram_bytes:,.0f} B"
-        for node, secs in fig.compute_s.items():
-            if self.busy[node] + rate * secs > cap_u * (1 + _TOL):
-                return f"compute of '{node}': utilization would reach {self.busy[node] + rate * secs:.3f} > {cap_u:g}"
-        for key, nbytes in fig.link_bytes.items():
-            bw = inst.network.link(*key).bandwidth_bps
-            if self.link_load[key] + rate * nbytes > cap_u * bw * (1 + _TOL):
-                return f"link {key[0]}->{key[1]}: load would reach {self.link_load[key] + rate * nbytes:,.0f} B/s > {cap_u:g} x {bw:,.0f} B/s"
-        return None
+    def residual(self, rate: float) -> Residual:
+        return Residual(
+            rate=rate,
+            compute=self.U - self.busy,
+            link=self.U * self.bandwidth - self.link_load,
+            memory=self.memory - self.mem_used,
+            stored=self.stored,
+        )
 
-    def commit(self, route: Route, rate: float) -> None:
-        inst = self.instance
-        fig = route_figures(inst, route)
-        model = inst.models[route.model]
-        for seg in route.segments:
-            key = (seg.node, route.model)
-            new = set(range(seg.first, seg.last + 1)) - self.stored[key]
-            if new:
-                self.mem_used[seg.node] += float(model.param_bytes[sorted(new)].sum())
-                self.stored[key] |= new
-        for node, secs in fig.compute_s.items():
-            self.busy[node] += rate * secs
-        for key, nbytes in fig.link_bytes.items():
-            self.link_load[key] += rate * nbytes
+    def commit(self, col: Column, rate: float) -> None:
+        model = self.instance.models[col.route.model]
+        for v, t in col.compute:
+            self.busy[v] += rate * t
+        for d, nbytes in col.links:
+            self.link_load[d] += rate * nbytes
+        for seg in col.route.segments:
+            v = self.instance.node[seg.node].index
+            have = self.stored.setdefault((v, model.id), np.zeros(model.n_layers, dtype=bool))
+            new = ~have[seg.first : seg.last + 1]
+            self.mem_used[v] += float(model.param_bytes[seg.first : seg.last + 1][new].sum())
+            have[seg.first : seg.last + 1] = True
 
 
 def nearest_of_tier(instance: Instance, origin: str, tier: str) -> str | None:
@@ -103,7 +90,7 @@ def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str]
     return [node], 1
 
 
-def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: list[str] | None, k: int | None, blocked: list[str]) -> str:
+def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: list[str] | None, k: int | None) -> str:
     label = f"demand class {demand.index} ({demand.label}, {demand.rate_rps:g} req/s)"
     models = instance.models_for(demand)
     best_acc = max(m.accuracy for m in models)
@@ -116,8 +103,7 @@ def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: l
         return f"{label}: {family} has no route from origin '{demand.origin}'"
     if best > demand.max_latency_s * (1 + 1e-9):
         return f"{label}: the fastest {family} route takes {best * 1e3:.3f} ms > max_latency_s {demand.max_latency_s * 1e3:.3f} ms"
-    head = blocked[0] if blocked else "capacity"
-    return f"{label}: every {family} route meeting its SLO and accuracy floor exceeds capacity left by larger classes (first blocked by {head})"
+    return f"{label}: every {family} route meeting its SLO and accuracy floor exceeds the compute, link or memory capacity left by the classes placed before it"
 
 
 def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
@@ -129,20 +115,16 @@ def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
     order = sorted(instance.demands, key=lambda d: (-d.rate_rps, d.index))
     for demand in order:
         targets, k = _targets(instance, demand, family)
-        placed = False
-        blocked: list[str] = []
+        cand = None
         if targets != []:
-            for cand in candidate_routes(instance, demand, targets=targets, max_segments=k):
-                why = cap.why_not(cand.route, demand.rate_rps)
-                if why is None:
-                    cap.commit(cand.route, demand.rate_rps)
-                    chosen.append((cand.route, 1.0))
-                    placed = True
-                    break
-                if len(blocked) < 3:
-                    blocked.append(why)
-        if not placed:
-            failures.append(_why_unplaceable(instance, demand, family, targets, k, blocked))
+            residual = cap.residual(demand.rate_rps)
+            cand = next(iter(candidate_routes(instance, demand, targets=targets, max_segments=k, residual=residual)), None)
+        if cand is None:
+            failures.append(_why_unplaceable(instance, demand, family, targets, k))
+            continue
+        tree = origin_tree(instance, demand.origin)
+        cap.commit(column_from_candidate(instance, tree, cand, set()), demand.rate_rps)
+        chosen.append((cand.route, 1.0))
     if failures:
         note = f"{family} is a heuristic: failing to place {len(failures)} of {len(order)} classes does not prove that no plan exists; try 'milp'"
         raise InfeasibleError([note] + failures, method=family)

@@ -140,3 +140,57 @@ def instance_from_data(data: dict, tmp_path):
     from placement import load_instance
 
     return load_instance(write_yaml(tmp_path / f"{data['name']}.yaml", data))
+
+
+def contested_instance_data(seed: int, *, routing: str = "splittable", max_segments: int = 2) -> dict:
+    """A tiny instance where capacities bind: devices share a near edge node
+    (limited compute, memory and uplinks) and a far cloud.
+
+    Rates are scaled so that serving every class at the edge would need
+    0.8-1.8x its compute limit, and the edge's memory holds only part of the
+    models, so good plans must split load, split models and choose storage.
+    """
+    import random
+
+    rng = random.Random(10_000 + seed)
+    n_dev = rng.choice([1, 2])
+    models = []
+    for m in range(rng.choice([1, 2])):
+        layers = [{
+            "name": f"l{i}",
+            "macs": float(rng.choice([2e4, 5e4, 1e5])),
+            "param_bytes": float(rng.choice([40, 100, 200])),
+            "out_bytes": float(rng.choice([100, 400, 1500])),
+        } for i in range(rng.choice([2, 3]))]
+        models.append({"id": f"m{m}", "task": "t", "accuracy": round(0.6 + 0.15 * m + rng.uniform(0, 0.1), 3), "input_bytes": float(rng.choice([1000, 2000])), "layers": layers})
+    edge_time = min(sum(l["macs"] for l in m["layers"]) for m in models) / 2.0e7
+    n_cls = rng.choice([2, 3])
+    total_rate = rng.uniform(0.8, 1.8) * 0.8 / edge_time
+    shares = [rng.uniform(0.5, 1.5) for _ in range(n_cls)]
+    nodes = [
+        {"id": "cloud", "device": "gpu", "tier": "cloud"},
+        {"id": "edge", "device": "cpu", "tier": "edge", "memory_bytes": float(sum(l["param_bytes"] for l in models[0]["layers"])) * rng.choice([0.6, 1.0, 1.5])},
+    ] + [{"id": f"dev{i}", "device": "mcu", "tier": "device", "memory_bytes": float(rng.choice([150, 300]))} for i in range(n_dev)]
+    links = [{"u": "edge", "v": "cloud", "bandwidth_bps": 1.0e6, "latency_s": 0.02, "energy_j_per_byte": 1e-7}]
+    for i in range(n_dev):
+        links.append({"u": f"dev{i}", "v": "edge", "bandwidth_bps": float(rng.choice([1.0, 2.0, 4.0]) * total_rate * 1500), "latency_s": 0.002, "energy_j_per_byte": 1e-6})
+    demand = [{
+        "origin": f"dev{rng.randrange(n_dev)}", "task": "t",
+        "rate_rps": round(total_rate * s / sum(shares), 4),
+        "max_latency_s": rng.choice([0.2, 0.5, 2.0]),
+        "min_accuracy": rng.choice([0.0, 0.0, max(m["accuracy"] for m in models) - 0.01]),
+    } for s in shares]
+    return {
+        "name": f"contested{seed}",
+        "devices": {
+            "mcu": {"effective_macs_per_s": 2.0e6, "memory_bytes": 400.0, "active_power_w": 0.1},
+            "cpu": {"effective_macs_per_s": 2.0e7, "memory_bytes": 2000.0, "active_power_w": 2.0},
+            "gpu": {"effective_macs_per_s": 2.0e8, "memory_bytes": None, "active_power_w": 30.0},
+        },
+        "nodes": nodes,
+        "links": links,
+        "models": models,
+        "demand": demand,
+        "objective": {"weights": {"latency": 1.0, "inaccuracy": rng.choice([0.2, 1.0]), "energy": rng.choice([0.0, 0.05])}},
+        "options": {"routing": routing, "max_segments": max_segments, "max_utilization": rng.choice([0.6, 0.8, 1.0])},
+    }

@@ -1,0 +1,261 @@
+"""The route-based master model, assembled directly for HiGHS.
+
+Variables: ``y[rho]`` is the share of route ``rho`` of its demand class
+(continuous in [0, 1], binary when routing is unsplittable); ``x[v, m, l]``
+says node ``v`` stores layer ``l`` of model ``m`` (binary). Rows:
+
+- ``conv[r]``: sum of the shares of class r = 1;
+- ``comp[v]``: sum over routes of rate x share x compute seconds at v <= max_utilization;
+- ``link[d]``: sum of rate x share x bytes sent over link direction d <= max_utilization x bandwidth;
+- ``store[r, v, m, l]``: sum of the shares of class r's routes computing layer l of
+  m at v <= x[v, m, l] (one row per class: the strong, disaggregated linking);
+- ``mem[v]``: sum of parameter bytes of stored layers <= memory_bytes(v).
+
+Storage variables and rows exist only for nodes whose memory could ever bind
+(finite and smaller than all model parameters together); elsewhere storing is
+free and the plan simply stores what its routes compute. SLO, accuracy floor
+and per-segment memory fit are enforced by which routes exist.
+
+Columns (routes), storage variables and linking rows are added incrementally,
+so the same object serves full enumeration, column generation and
+branch-and-price. The matrix is passed to HiGHS in CSC/CSR blocks, without
+per-term Python model objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from placement.instance import Instance
+from placement.routes import Route
+
+from .candidates import Prices
+from .columns import Column, storage_nodes
+
+INF = highspy.kHighsInf
+_INT = highspy.HighsVarType.kInteger
+_CONT = highspy.HighsVarType.kContinuous
+#: Objective coefficient of the artificial "unserved" column of each class (per unit share).
+ARTIFICIAL_COST = 1.0e6
+
+
+@dataclass
+class Solution:
+    """What HiGHS returned: statuses, objective, bound and the column values."""
+
+    status: str  # HiGHS model status text
+    optimal: bool
+    has_solution: bool
+    objective: float | None
+    bound: float | None
+    y: np.ndarray
+    x: np.ndarray
+    artificial: np.ndarray
+    row_dual: np.ndarray | None
+    time_s: float
+
+
+class Master:
+    """The master model of one instance (see module docstring)."""
+
+    def __init__(self, instance: Instance, *, threads: int | None = None, seed: int = 0, verbose: bool = False):
+        self.instance = instance
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", bool(verbose))
+        self.h.setOptionValue("random_seed", int(seed))
+        if threads:
+            self.h.setOptionValue("threads", int(threads))
+        self.L = instance.total_rate_rps
+        self.U = instance.max_utilization
+        self.unsplittable = instance.routing == "unsplittable"
+        self.storage_nodes = storage_nodes(instance)
+        self.n_classes = len(instance.demands)
+        self.rate = np.array([d.rate_rps for d in instance.demands])
+        # rows: conv (R), comp (N), link (2E), mem (storage nodes)
+        n_nodes, n_dirs = len(instance.nodes), 2 * len(instance.links)
+        self.row_conv = np.arange(self.n_classes)
+        self.row_comp = self.n_classes + np.arange(n_nodes)
+        self.row_link = self.n_classes + n_nodes + np.arange(n_dirs)
+        mem_nodes = sorted(self.storage_nodes)
+        self.row_mem = {v: self.n_classes + n_nodes + n_dirs + k for k, v in enumerate(mem_nodes)}
+        lower = np.concatenate([np.ones(self.n_classes), np.full(n_nodes + n_dirs + len(mem_nodes), -INF)])
+        bw = np.array([instance.links[d // 2].bandwidth_bps for d in range(n_dirs)])
+        upper = np.concatenate([
+            np.ones(self.n_classes),
+            np.full(n_nodes, self.U),
+            self.U * bw,
+            np.array([instance.nodes[v].memory_bytes for v in mem_nodes]),
+        ])
+        self._add_rows(lower, upper)
+        self.n_rows = len(lower)
+        self.columns: list[Column] = []
+        self.col_of_y: list[int] = []  # HiGHS column index of each route column
+        self.route_index: dict[Route, int] = {}
+        self.x_col: dict[tuple[int, str, int], int] = {}
+        self.x_keys: list[tuple[int, str, int]] = []
+        self.link_row: dict[tuple[int, int, str, int], int] = {}
+        self.n_cols = 0
+        # one artificial column per class keeps every restricted LP feasible
+        self.art_col = self._add_cols(
+            np.full(self.n_classes, ARTIFICIAL_COST), np.zeros(self.n_classes), np.full(self.n_classes, INF),
+            [[(int(self.row_conv[r]), 1.0)] for r in range(self.n_classes)],
+        )
+
+    # -- assembly ------------------------------------------------------------------
+    def _add_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        n = len(lower)
+        self.h.addRows(n, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), 0, np.zeros(n, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+
+    def _add_cols(self, cost, lower, upper, entries: list[list[tuple[int, float]]]) -> np.ndarray:
+        n = len(entries)
+        starts = np.zeros(n, dtype=np.int32)
+        idx, val = [], []
+        for k, col in enumerate(entries):
+            starts[k] = len(idx)
+            for r, a in col:
+                idx.append(r)
+                val.append(a)
+        self.h.addCols(n, np.asarray(cost, dtype=float), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), len(idx), starts, np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float))
+        first = self.n_cols
+        self.n_cols += n
+        return np.arange(first, first + n)
+
+    def add_columns(self, columns: list[Column]) -> list[int]:
+        """Add routes not yet present; returns their positions in :attr:`columns`."""
+        new = []
+        seen = set()
+        for col in columns:
+            if col.route in self.route_index or col.route in seen:
+                continue
+            seen.add(col.route)
+            new.append(col)
+        if not new:
+            return []
+        # storage variables and linking rows these routes need
+        keys = sorted({k for c in new for k in c.keys} - set(self.x_col))
+        if keys:
+            model_param = {m: inst_m.param_bytes for m, inst_m in self.instance.models.items()}
+            cols = self._add_cols(
+                np.zeros(len(keys)), np.zeros(len(keys)), np.ones(len(keys)),
+                [[(self.row_mem[v], float(model_param[m][l]))] for v, m, l in keys],
+            )
+            for k, c in zip(keys, cols):
+                self.x_col[k] = int(c)
+                self.x_keys.append(k)
+            if self.integral_x:
+                self.h.changeColsIntegrality(len(cols), cols.astype(np.int32), np.array([_INT] * len(cols)))
+        links = sorted({(c.cls, *k) for c in new for k in c.keys} - set(self.link_row))
+        if links:
+            n = len(links)
+            xs = np.array([self.x_col[(v, m, l)] for _, v, m, l in links], dtype=np.int32)
+            self.h.addRows(n, np.full(n, -INF), np.zeros(n), n, np.arange(n, dtype=np.int32), xs, np.full(n, -1.0))
+            for k, key in enumerate(links):
+                self.link_row[key] = self.n_rows + k
+            self.n_rows += n
+        entries, cost = [], []
+        for col in new:
+            rate = self.rate[col.cls]
+            e = [(int(self.row_conv[col.cls]), 1.0)]
+            e += [(int(self.row_comp[v]), rate * t) for v, t in _merge(col.compute) if t > 0]
+            e += [(int(self.row_link[d]), rate * b) for d, b in _merge(col.links) if b > 0]
+            e += [(self.link_row[(col.cls, *k)], 1.0) for k in col.keys]
+            entries.append(e)
+            cost.append(rate * col.cost / self.L)
+        cols = self._add_cols(np.array(cost), np.zeros(len(new)), np.ones(len(new)), entries)
+        if self.unsplittable and self.integral_y:
+            self.h.changeColsIntegrality(len(cols), cols.astype(np.int32), np.array([_INT] * len(cols)))
+        positions = []
+        for col, c in zip(new, cols):
+            self.route_index[col.route] = len(self.columns)
+            positions.append(len(self.columns))
+            self.columns.append(col)
+            self.col_of_y.append(int(c))
+        return positions
+
+    integral_x = False
+    integral_y = False
+
+    def set_integrality(self, integral: bool) -> None:
+        """Switch between the LP relaxation and the MILP."""
+        self.integral_x = integral
+        self.integral_y = integral and self.unsplittable
+        kinds = []
+        cols = []
+        if self.x_col:
+            cols += list(self.x_col.values())
+            kinds += [_INT if integral else _CONT] * len(self.x_col)
+        if self.unsplittable and self.col_of_y:
+            cols += self.col_of_y
+            kinds += [_INT if integral else _CONT] * len(self.col_of_y)
+        if cols:
+            self.h.changeColsIntegrality(len(cols), np.array(cols, dtype=np.int32), np.array(kinds))
+
+    # -- solving -------------------------------------------------------------------
+    def solve(self, *, time_limit_s: float | None = None, mip_gap: float | None = None) -> Solution:
+        h = self.h
+        h.setOptionValue("time_limit", float(time_limit_s) if time_limit_s else INF)
+        if mip_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(mip_gap))
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        sol = h.getSolution()
+        values = np.array(sol.col_value) if has else np.zeros(self.n_cols)
+        text = h.modelStatusToString(status)
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        objective = float(info.objective_function_value) if has else None
+        if self.integral_x or self.integral_y:
+            bound = float(info.mip_dual_bound)
+        else:
+            bound = objective if optimal else None
+        duals = np.array(sol.row_dual) if (optimal and not (self.integral_x or self.integral_y)) else None
+        return Solution(
+            status=text,
+            optimal=optimal,
+            has_solution=has,
+            objective=objective,
+            bound=bound,
+            y=values[self.col_of_y] if self.col_of_y else np.zeros(0),
+            x=values[[self.x_col[k] for k in self.x_keys]] if self.x_keys else np.zeros(0),
+            artificial=values[self.art_col],
+            row_dual=duals,
+            time_s=float(h.getRunTime()),
+        )
+
+    def prices(self, cls: int, row_dual: np.ndarray) -> Prices:
+        """Dual prices for pricing routes of class ``cls`` (penalties clipped at >= 0)."""
+        rate = self.rate[cls]
+        node = rate * np.maximum(0.0, -row_dual[self.row_comp])
+        link = rate * np.maximum(0.0, -row_dual[self.row_link])
+        storage: dict[tuple[int, str], np.ndarray] = {}
+        for (r, v, m, l), row in self.link_row.items():
+            if r != cls:
+                continue
+            pen = -row_dual[row]
+            if pen > 0:
+                arr = storage.get((v, m))
+                if arr is None:
+                    arr = storage[(v, m)] = np.zeros(self.instance.models[m].n_layers)
+                arr[l] = pen
+        return Prices(rate / self.L, float(row_dual[self.row_conv[cls]]), node, link, storage, {})
+
+    def set_y_bounds(self, positions: list[int], upper: float) -> None:
+        if positions:
+            cols = np.array([self.col_of_y[p] for p in positions], dtype=np.int32)
+            self.h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.full(len(cols), upper))
+
+    def set_x_bounds(self, keys: list[tuple[int, str, int]], lower: float, upper: float) -> None:
+        cols = np.array([self.x_col[k] for k in keys if k in self.x_col], dtype=np.int32)
+        if len(cols):
+            self.h.changeColsBounds(len(cols), cols, np.full(len(cols), lower), np.full(len(cols), upper))
+
+
+def _merge(pairs: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    out: dict[int, float] = {}
+    for k, v in pairs:
+        out[k] = out.get(k, 0.0) + v
+    return list(out.items())
