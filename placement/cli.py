@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve an instance and print the plan")
     s.add_argument("instance", metavar="INSTANCE")
-    s.add_argument("--method", "-m", default="greedy", help="method name (see `idnplan methods`; default: greedy)")
+    s.add_argument("--method", "-m", default="milp", help="method name (see `idnplan methods`; default: milp)")
     s.add_argument("--out", "-o", metavar="PLAN.json", help="write the plan here (atomically)")
     s.add_argument("--time-limit", type=float, metavar="S", help="time limit in seconds (exact methods)")
     s.add_argument("--mip-gap", type=float, default=1e-4, metavar="G", help="relative MIP gap to stop at (default 1e-4)")

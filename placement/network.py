@@ -13,8 +13,6 @@ count as equal: distances within a relative 1e-12 are ties.
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,50 +71,82 @@ class Network:
             self._link_of[(link.v, link.u)] = link
         for n in self._adj:
             self._adj[n].sort()
+        # arrays for scipy's Dijkstra: node positions and both directions of every link
+        from scipy.sparse import csr_matrix
+
+        self.ids: list[str] = list(self.graph.nodes)
+        self.pos: dict[str, int] = {n: i for i, n in enumerate(self.ids)}
+        self._eu = np.array([self.pos[l.u] for l in self.links] + [self.pos[l.v] for l in self.links], dtype=np.int64)
+        self._ev = np.array([self.pos[l.v] for l in self.links] + [self.pos[l.u] for l in self.links], dtype=np.int64)
+        self._ew = np.array([l.latency_s for l in self.links] * 2, dtype=float)
+        n_ids = len(self.ids)
+        self._csr = csr_matrix((self._ew, (self._eu, self._ev)), shape=(n_ids, n_ids))
+        #: rank of each node id in sorted order (ties of the path rule compare ids)
+        self.id_rank = np.empty(n_ids, dtype=np.int64)
+        self.id_rank[np.argsort(np.array(self.ids, dtype=object), kind="stable")] = np.arange(n_ids)
+        # direction index (2 * link index + 0 for u->v, 1 for v->u) of each (from, to) position pair
+        n_links = len(self.links)
+        keys = self._eu * n_ids + self._ev
+        order = np.argsort(keys)
+        self._dir_keys = keys[order]
+        self._dir_vals = np.concatenate([2 * np.arange(n_links), 2 * np.arange(n_links) + 1])[order]
+        self.dir_bandwidth = np.repeat([l.bandwidth_bps for l in self.links], 2).astype(float)
+        self.dir_latency = np.repeat([l.latency_s for l in self.links], 2).astype(float)
+        self.dir_energy = np.repeat([l.energy_j_per_byte for l in self.links], 2).astype(float)
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._trees: dict[str, tuple[dict[str, float], dict[str, str | None]]] = {}
         self._path_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- paths -----------------------------------------------------------------
+    def tree_arrays(self, source: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and predecessors (as node positions, -1 for none) from ``source``.
+
+        Distances come from scipy's Dijkstra; the predecessor of a node is its
+        unique tight neighbour, and where several neighbours tie, the one giving
+        the lexicographically smallest sequence of ids (their paths are final,
+        as they are strictly closer: every latency is positive).
+        """
+        got = self._arrays.get(source)
+        if got is not None:
+            return got
+        from scipy.sparse.csgraph import dijkstra
+
+        s = self.pos[source]
+        dist = dijkstra(self._csr, directed=True, indices=s)
+        eu, ev, ew = self._eu, self._ev, self._ew
+        cand = dist[eu] + ew
+        tight = np.isfinite(cand) & np.isclose(cand, dist[ev], rtol=_REL_TOL, atol=0.0) & (ev != s)
+        pred = np.full(len(self.ids), -1, dtype=np.int64)
+        counts = np.bincount(ev[tight], minlength=len(self.ids))
+        single = tight & (counts[ev] == 1)
+        pred[ev[single]] = eu[single]
+        multi = np.flatnonzero(counts > 1)
+        if len(multi):
+            ids = self.ids
+
+            def chain(i: int) -> list[str]:
+                out = []
+                while i >= 0:
+                    out.append(ids[i])
+                    i = pred[i]
+                return out[::-1]
+
+            for v in multi[np.argsort(dist[multi], kind="stable")]:
+                options = eu[tight & (ev == v)]
+                pred[v] = min(options, key=lambda u: chain(int(u)) + [ids[v]])
+        self._arrays[source] = (dist, pred)
+        return dist, pred
+
     def _tree(self, source: str) -> tuple[dict[str, float], dict[str, str | None]]:
-        """Shortest-path tree from ``source`` under the lexicographic tie rule."""
+        """The tree of :meth:`tree_arrays` as dictionaries keyed by node id."""
         tree = self._trees.get(source)
         if tree is not None:
             return tree
-        dist: dict[str, float] = {source: 0.0}
-        pred: dict[str, str | None] = {source: None}
-        done: set[str] = set()
-        heap: list[tuple[float, str]] = [(0.0, source)]
-
-        def chain(node: str) -> list[str]:
-            out = [node]
-            while pred[out[-1]] is not None:
-                out.append(pred[out[-1]])  # type: ignore[arg-type]
-            return out[::-1]
-
-        # Dijkstra on distances; the lexicographic rule only matters on ties, and
-        # then both candidate paths are final (a predecessor is strictly closer,
-        # as every latency is positive), so they are compared only there.
-        while heap:
-            d, u = heapq.heappop(heap)
-            if u in done:
-                continue
-            done.add(u)
-            for v, lat in self._adj[u]:
-                if v in done:
-                    continue
-                nd = d + lat
-                cur = dist.get(v)
-                if cur is None:
-                    better = True
-                elif math.isclose(nd, cur, rel_tol=_REL_TOL, abs_tol=0.0):
-                    better = chain(u) + [v] < chain(pred[v]) + [v]  # type: ignore[arg-type]
-                else:
-                    better = nd < cur
-                if better:
-                    if cur is None or nd < cur:
-                        dist[v] = nd
-                        heapq.heappush(heap, (nd, v))
-                    pred[v] = u
+        dist_a, pred_a = self.tree_arrays(source)
+        reach = np.flatnonzero(np.isfinite(dist_a))
+        ids = self.ids
+        dist = {ids[i]: float(dist_a[i]) for i in reach}
+        pred = {ids[i]: (ids[pred_a[i]] if pred_a[i] >= 0 else None) for i in reach}
         tree = (dist, pred)
         self._trees[source] = tree
         return tree
@@ -124,6 +154,10 @@ class Network:
     def reachable(self, source: str) -> dict[str, float]:
         """Nodes reachable from ``source`` with their path latency in seconds."""
         return self._tree(source)[0]
+
+    def can_reach(self, source: str, target: str) -> bool:
+        """Whether a path from ``source`` to ``target`` exists."""
+        return bool(np.isfinite(self.tree_arrays(source)[0][self.pos[target]]))
 
     def predecessors(self, source: str) -> dict[str, str | None]:
         """Predecessor of every reachable node on its path from ``source`` (None for the source)."""
@@ -138,15 +172,22 @@ class Network:
         cached = self._path_cache.get(key)
         if cached is not None:
             return cached
-        dist, pred = self._tree(source)
-        if target not in dist:
+        dist, pred = self.tree_arrays(source)
+        i = self.pos[target]
+        if not np.isfinite(dist[i]):
             raise KeyError(f"no path from {source!r} to {target!r}")
-        out = [target]
-        while out[-1] != source:
-            out.append(pred[out[-1]])  # type: ignore[arg-type]
+        out = []
+        while i >= 0:
+            out.append(self.ids[i])
+            i = pred[i]
         path = tuple(reversed(out))
         self._path_cache[key] = path
         return path
+
+    def directions(self, frm: np.ndarray, to: np.ndarray) -> np.ndarray:
+        """Direction indices of the links from positions ``frm`` to ``to`` (adjacent pairs)."""
+        keys = np.asarray(frm, dtype=np.int64) * len(self.ids) + np.asarray(to, dtype=np.int64)
+        return self._dir_vals[np.searchsorted(self._dir_keys, keys)]
 
     def link(self, a: str, b: str) -> Link:
         """The link between adjacent nodes ``a`` and ``b``."""

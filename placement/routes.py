@@ -112,7 +112,7 @@ def route_figures(instance: Instance, route: Route) -> RouteFigures:
     if expected != model.n_layers:
         raise RouteError(f"segments cover layers 0..{expected - 1}, model '{model.id}' has {model.n_layers} layers (0..{model.n_layers - 1})")
     origin = demand.origin
-    if route.end not in instance.network.reachable(origin):
+    if not instance.network.can_reach(origin, route.end):
         raise RouteError(f"node '{route.end}' cannot be reached from origin '{origin}'")
     path = instance.path(origin, route.end)
     position = {node: i for i, node in enumerate(path)}

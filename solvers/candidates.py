@@ -46,22 +46,28 @@ class OriginTree:
 
     def __init__(self, instance: Instance, origin: str):
         net = instance.network
-        dist = net.reachable(origin)
-        pred = net.predecessors(origin)
+        dist, pred = net.tree_arrays(origin)
+        reach = np.flatnonzero(np.isfinite(dist))
+        order = reach[np.lexsort((net.id_rank[reach], dist[reach]))]
         self.origin = origin
-        self.nodes = sorted(dist, key=lambda n: (dist[n], n))
+        self.nodes = [net.ids[p] for p in order]
         self.index = {n: i for i, n in enumerate(self.nodes)}
         size = len(self.nodes)
-        links = [net.link(pred[n], n) for n in self.nodes[1:]]  # type: ignore[arg-type]
-        self.parent = np.array([-1] + [self.index[pred[n]] for n in self.nodes[1:]], dtype=np.int64)  # type: ignore[index]
-        inv = np.array([0.0] + [1.0 / l.bandwidth_bps for l in links])
-        lat = np.array([0.0] + [l.latency_s for l in links])
-        epb = np.array([0.0] + [l.energy_j_per_byte for l in links])
-        names = sorted({instance.node[n].device.name for n in self.nodes})
-        self.devices = [instance.devices[d] for d in names]
-        pos = {d: j for j, d in enumerate(names)}
-        self.dev = np.array([pos[instance.node[n].device.name] for n in self.nodes], dtype=np.int64)
-        self.power = np.array([d.active_power_w for d in self.devices])
+        tpos = np.full(len(net.ids), -1, dtype=np.int64)
+        tpos[order] = np.arange(size)
+        self.parent = np.concatenate([[-1], tpos[pred[order[1:]]]]).astype(np.int64)
+        dirs = net.directions(pred[order[1:]], order[1:])
+        self._dirs = dirs
+        inv = np.concatenate([[0.0], 1.0 / net.dir_bandwidth[dirs]])
+        lat = np.concatenate([[0.0], net.dir_latency[dirs]])
+        epb = np.concatenate([[0.0], net.dir_energy[dirs]])
+        arrays = node_arrays(instance)
+        self.devices = arrays.devices
+        self.node_idx = arrays.index_of_position[order]
+        self.dev = arrays.dev[self.node_idx]
+        self.power = arrays.power
+        self.mem = arrays.memory[self.node_idx]
+        self.ram = arrays.ram[self.node_idx]
         # Parents come before children, so one pass per depth level fills every
         # cumulative figure: path sums from the origin, the first hop, the set of
         # device types on the path (bit mask) and the ancestor matrix.
@@ -91,18 +97,9 @@ class OriginTree:
         rows, cols = np.nonzero(self.anc >= 0)
         self._pair_t = rows
         self._pair_a = self.anc[rows, cols]
-        # per tree node: instance node index, parameter memory and activation memory
-        self.node_idx = np.array([instance.node[n].index for n in self.nodes], dtype=np.int64)
-        self.mem = np.array([instance.node[n].memory_bytes for n in self.nodes])
-        self.ram = np.array([instance.node[n].ram_bytes for n in self.nodes])
-        # link direction indices (2 * link index + 0 for u->v, 1 for v->u) of the hop
-        # from the parent into each node and back
-        self.hop_fwd = np.full(size, -1, dtype=np.int64)
-        self.hop_back = np.full(size, -1, dtype=np.int64)
-        for i, (node, link) in enumerate(zip(self.nodes[1:], links), start=1):
-            forward = 0 if link.u == pred[node] else 1
-            self.hop_fwd[i] = 2 * link.index + forward
-            self.hop_back[i] = 2 * link.index + (1 - forward)
+        # link direction indices of the hop from the parent into each node, and back
+        self.hop_fwd = np.concatenate([[-1], dirs]).astype(np.int64)
+        self.hop_back = np.concatenate([[-1], dirs ^ 1]).astype(np.int64)
         self.bounds_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def path_min(self, per_hop: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -463,12 +460,15 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])  # tensor entering layer c
     smallest = float(send.min())
     result = float(model.out_bytes[-1])
-    keys = np.stack([tree.mask, tree.first], axis=1)
-    keys[0, 1] = -1  # the origin itself: everything computed there
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    hops = tree.first.copy()
+    hops[0] = -1  # the origin itself: everything computed there
+    size = len(tree.nodes)
+    uniq, inverse = np.unique(tree.mask * (size + 1) + (hops + 1), return_inverse=True)
     first_lat = np.empty(len(uniq))
     first_en = np.empty(len(uniq))
-    for u, (mask, hop) in enumerate(uniq):
+    for u, key in enumerate(uniq):
+        mask, hop = divmod(int(key), size + 1)
+        hop -= 1
         rows = [d for d in range(len(tree.devices)) if int(mask) >> d & 1]
         best = lat[rows].min(axis=0)
         suffix = np.concatenate([np.cumsum(best[::-1])[::-1], [0.0]])  # suffix[c] = sum over l >= c
@@ -482,6 +482,34 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
     tree.bounds_cache[model.id] = out
     return out
+
+
+@dataclass
+class NodeArrays:
+    """Per-instance arrays over nodes, shared by every origin's tree."""
+
+    devices: list  # device types used by some node, sorted by name
+    dev: np.ndarray  # per instance node: index into devices
+    power: np.ndarray  # per device: active power
+    memory: np.ndarray  # per instance node
+    ram: np.ndarray
+    index_of_position: np.ndarray  # network position -> instance node index
+
+
+def node_arrays(instance: Instance) -> NodeArrays:
+    got = instance.cache.get("node_arrays")
+    if got is None:
+        names = sorted({n.device.name for n in instance.nodes})
+        code = {d: j for j, d in enumerate(names)}
+        got = instance.cache["node_arrays"] = NodeArrays(
+            devices=[instance.devices[d] for d in names],
+            dev=np.array([code[n.device.name] for n in instance.nodes], dtype=np.int64),
+            power=np.array([instance.devices[d].active_power_w for d in names]),
+            memory=np.array([n.memory_bytes for n in instance.nodes]),
+            ram=np.array([n.ram_bytes for n in instance.nodes]),
+            index_of_position=np.array([instance.node[i].index for i in instance.network.ids], dtype=np.int64),
+        )
+    return got
 
 
 def origin_tree(instance: Instance, origin: str) -> OriginTree:

@@ -19,7 +19,7 @@ from placement.instance import Instance
 from placement.plan import Plan
 
 #: Modules that register the built-in methods (imported on first use).
-BUILTIN_MODULES = ("solvers.greedy", "solvers.milp")
+BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.pyomo_path")
 
 
 class MethodError(IdnplanError):
@@ -140,7 +140,7 @@ def get_method(name: str) -> MethodInfo:
 
 def solve(
     instance: Instance,
-    method: str = "greedy",
+    method: str = "milp",
     time_limit_s: float | None = None,
     mip_gap: float = 1e-4,
     threads: int | None = None,

@@ -76,3 +76,22 @@ def test_time_limit_returns_incumbent_and_gap(tmp_path):
     if plan.status == "feasible":
         assert plan.termination == "time_limit"
     assert evaluate(inst, plan).feasible
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("routing", ["unsplittable", "splittable"])
+def test_pyomo_formulation_agrees(tmp_path, seed, routing):
+    """The plain Pyomo path formulation (every route a variable) gives the same optimum."""
+    from helpers import contested_instance_data
+
+    inst = instance_from_data(contested_instance_data(seed, routing=routing, max_segments=1 + seed % 3), tmp_path)
+    try:
+        a = solve(inst, "milp", mip_gap=1e-9)
+    except InfeasibleError:
+        with pytest.raises(InfeasibleError):
+            solve(inst, "milp-pyomo", mip_gap=1e-9)
+        return
+    b = solve(inst, "milp-pyomo", mip_gap=1e-9)
+    assert b.status == "optimal"
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
+    assert evaluate(inst, b).feasible
