@@ -55,6 +55,30 @@ class Capacity:
             stored=self.stored,
         )
 
+    def fits(self, col: Column, rate: float) -> bool:
+        """Whether one more route (as a column) fits the capacity left."""
+        model = self.instance.models[col.route.model]
+        tol = 1 + 1e-9
+        for v, t in col.compute:
+            if self.busy[v] + rate * t > self.U * tol:
+                return False
+        load = {}
+        for d, nbytes in col.links:
+            load[d] = load.get(d, 0.0) + rate * nbytes
+        for d, extra in load.items():
+            if self.link_load[d] + extra > self.U * self.bandwidth[d] * tol:
+                return False
+        for seg in col.route.segments:
+            node = self.instance.node[seg.node]
+            have = self.stored.get((node.index, model.id))
+            layers = model.param_bytes[seg.first : seg.last + 1]
+            new = layers if have is None else layers[~have[seg.first : seg.last + 1]]
+            if self.mem_used[node.index] + float(new.sum()) > self.memory[node.index] * tol:
+                return False
+            if model.segment_peak_activation(seg.first, seg.last) > node.ram_bytes * tol:
+                return False
+        return True
+
     def commit(self, col: Column, rate: float) -> None:
         model = self.instance.models[col.route.model]
         for v, t in col.compute:

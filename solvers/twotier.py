@@ -1,0 +1,115 @@
+"""``two-tier``: Neurosurgeon-style best single cut between a device and one server.
+
+For each demand class (largest rate first, sharing capacity like ``greedy``),
+every model meeting the accuracy floor is cut at every position c = 0..n:
+layers before the cut run on the origin (the device), the rest on the server,
+the cut tensor crosses the path between them and the result comes back (c = n:
+all on the device; c = 0: the input is sent and everything runs on the server).
+The scan is exhaustive, so within this family the choice is exact. The server
+is the option ``server=NODE``, by default the nearest node of tier ``edge``
+(else ``cloud``). On a single class whose origin reaches no other node than
+the server, the family is the whole route space and the plan is optimal.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from placement.build import build_plan
+from placement.errors import InfeasibleError, InputError
+from placement.instance import Demand, Instance
+from placement.plan import Plan, PlanStatus, Termination
+from placement.routes import Route, Segment
+
+from .columns import column_from_route
+from .greedy import Capacity, nearest_of_tier
+from .registry import SolveOptions, register
+
+_REL = 1 + 1e-9
+
+
+def default_server(instance: Instance, origin: str) -> str | None:
+    for tier in ("edge", "cloud"):
+        node = nearest_of_tier(instance, origin, tier)
+        if node is not None and node != origin:
+            return node
+    return None
+
+
+def cut_scan(instance: Instance, demand: Demand, server: str) -> list[tuple[float, float, Route]]:
+    """Every device/server cut of every eligible model: (cost, latency, route), cheapest first.
+
+    Only SLO, accuracy and per-segment memory fits are applied here.
+    """
+    origin = instance.node[demand.origin]
+    srv = instance.node[server]
+    path = instance.path(demand.origin, server)
+    pa = instance.network.path_arrays(path)
+    end = len(path) - 1
+    inv, lat, en = pa.cum_inv_bw[end], pa.cum_latency[end], pa.cum_energy[end]
+    out = []
+    for model in instance.models_for(demand):
+        if model.accuracy < demand.min_accuracy - 1e-12:
+            continue
+        n = model.n_layers
+        cut = np.arange(n + 1)
+        send = np.concatenate([[model.input_bytes], model.out_bytes[:-1], [0.0]])  # crosses at cut c < n
+        cd, cs = model.cum_latency(origin.device), model.cum_latency(srv.device)
+        t_dev, t_srv = cd[cut], cs[n] - cs[cut]
+        remote = cut < n
+        r = float(model.out_bytes[-1])
+        latency = t_dev + t_srv + np.where(remote, send * inv + lat + r * inv + lat, 0.0)
+        energy = t_dev * origin.device.active_power_w + t_srv * srv.device.active_power_w + np.where(remote, (send + r) * en, 0.0)
+        cost = instance.route_cost(0.0, model.accuracy, 0.0) + instance.w_latency * latency + instance.w_energy * energy
+        p = model.cum_param_bytes
+        ok = latency <= demand.max_latency_s * _REL
+        ok &= p[cut] <= origin.memory_bytes * _REL
+        ok &= (p[n] - p[cut]) <= srv.memory_bytes * _REL
+        for c in np.flatnonzero(ok):
+            segs = []
+            if c > 0:
+                segs.append(Segment(origin.id, 0, int(c) - 1))
+            if c < n:
+                segs.append(Segment(srv.id, int(c), n - 1))
+            out.append((float(cost[c]), float(latency[c]), Route(demand.index, model.id, tuple(segs))))
+    return sorted(out, key=lambda x: (x[0], x[1]))
+
+
+@register("two-tier", "Neurosurgeon-style: best single device/server cut per class, exhaustive scan (option server=NODE)", splitting=True)
+def two_tier(instance: Instance, opts: SolveOptions) -> Plan:
+    start = time.perf_counter()
+    if instance.max_segments < 2:
+        raise InputError("two-tier splits a model over two nodes; this instance has max_segments = 1")
+    cap = Capacity(instance)
+    chosen, failures, servers = [], [], set()
+    for demand in sorted(instance.demands, key=lambda d: (-d.rate_rps, d.index)):
+        server = opts.extra.get("server") or default_server(instance, demand.origin)
+        if server is None or server not in instance.node:
+            raise InputError(f"two-tier: no server for demand class {demand.index}: give --option server=NODE (a node id), or tag a node with tier 'edge' or 'cloud'")
+        servers.add(server)
+        placed = False
+        for _, _, route in cut_scan(instance, demand, server):
+            col = column_from_route(instance, route, set())
+            if cap.fits(col, demand.rate_rps):
+                cap.commit(col, demand.rate_rps)
+                chosen.append((route, 1.0))
+                placed = True
+                break
+        if not placed:
+            failures.append(f"demand class {demand.index} ({demand.label}): no cut between '{demand.origin}' and '{server}' meets its SLO and accuracy floor within the capacity left")
+    if failures:
+        raise InfeasibleError(failures + ["(two-tier only considers device/server cuts: this does not prove that no plan exists)"], method="two-tier")
+    single = len(instance.demands) == 1
+    whole_space = single and set(instance.network.reachable(instance.demands[0].origin)) <= {instance.demands[0].origin, *servers}
+    return build_plan(
+        instance,
+        "two-tier",
+        sorted(chosen, key=lambda rs: rs[0].demand),
+        PlanStatus.OPTIMAL if whole_space else PlanStatus.HEURISTIC,
+        termination=Termination.COMPLETED,
+        solve_time_s=time.perf_counter() - start,
+        seed=opts.seed,
+        notes=[] if whole_space else ["exact among device/server cuts only"],
+    )
