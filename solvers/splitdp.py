@@ -88,7 +88,6 @@ class ModelDP:
 
     def __init__(self, inst: Instance, tree: OriginTree, model: Model, demand: Demand, capacity: bool):
         self.inst, self.tree, self.model, self.demand = inst, tree, model, demand
-        n = model.n_layers
         rate = demand.rate_rps if capacity else 0.0
         U = inst.max_utilization
         wl, we = inst.w_latency, inst.w_energy
