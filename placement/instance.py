@@ -19,7 +19,7 @@ from .catalog import Device, builtin_catalog, catalog_devices, merge_devices
 from .errors import InputError, Problem
 from .fileio import atomic_write_text, dump_json, dump_yaml, lookup_line, parse_model, read_document
 from .network import Link, Network
-from .schema import InstanceSpec, LayerSpec, ProfileSpec
+from .schema import GraphSpec, InstanceSpec, LayerSpec, ProfileSpec
 from .validate import check_references, check_semantics
 
 
@@ -69,6 +69,7 @@ class Model:
     input_bytes: float
     layers: list[LayerSpec]
     profile_path: str | None = None
+    graph: GraphSpec | None = None
     macs: np.ndarray = field(init=False)
     param_bytes: np.ndarray = field(init=False)
     out_bytes: np.ndarray = field(init=False)
@@ -160,7 +161,7 @@ class Instance:
         Legal but questionable input found while loading.
     """
 
-    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None, network: Network | None = None):
+    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None, network: Network | None = None, graphs: dict[int, GraphSpec] | None = None):
         self.spec = spec
         self.source = source
         self.warnings = warnings
@@ -180,9 +181,10 @@ class Instance:
         self.network = network
         self.links = network.links
         profile_paths = profile_paths or {}
+        graphs = graphs or {i: m.graph for i, m in enumerate(spec.models) if m.graph is not None}
         self.models: dict[str, Model] = {}
         for i, m in enumerate(spec.models):
-            self.models[m.id] = Model(m.id, m.task, float(m.accuracy), float(m.input_bytes), layers[i], profile_paths.get(i))
+            self.models[m.id] = Model(m.id, m.task, float(m.accuracy), float(m.input_bytes), layers[i], profile_paths.get(i), graphs.get(i))
         self.tasks: dict[str, list[str]] = {}
         for m in spec.models:
             self.tasks.setdefault(m.task, []).append(m.id)
@@ -236,6 +238,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
     problems: list[Problem] = []
     layers: dict[int, tuple[list[LayerSpec], str | None, str]] = {}
     profile_paths: dict[int, str] = {}
+    graphs: dict[int, GraphSpec] = {i: m.graph for i, m in enumerate(spec.models) if m.graph is not None}
     for i, m in enumerate(spec.models):
         if m.layers is not None:
             layers[i] = (m.layers, source, f"models[{i}].layers")
@@ -254,6 +257,8 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
             continue
         layers[i] = (prof.layers, display, "layers")  # type: ignore[union-attr]
         profile_paths[i] = str(full)
+        if prof.graph is not None and i not in graphs:  # type: ignore[union-attr]
+            graphs[i] = prof.graph  # type: ignore[union-attr]
     if problems:
         raise InputError(problems)
     merged = merge_devices(spec.devices)
@@ -262,7 +267,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
     found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
     if found:
         raise InputError(_with_lines(found, source, lines))
-    return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths, network)
+    return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths, network, graphs)
 
 
 def _with_lines(problems: list[Problem], source: str | None, lines: dict) -> list[Problem]:

@@ -113,6 +113,41 @@ class LayerSpec(Strict):
     op_types: list[str] | None = None
 
 
+class GraphNodeSpec(Strict):
+    """One operator (or fused group) of a model's dataflow graph."""
+
+    name: str
+    inputs: list[str] = Field(description="Names of earlier nodes whose outputs it reads; 'input' is the model input")
+    macs: NonNegFloat
+    param_bytes: NonNegFloat = 0.0
+    out_bytes: NonNegFloat = Field(description="Bytes of the tensor(s) this node outputs")
+    latency_s: dict[str, NonNegFloat] = Field(default_factory=dict)
+    layer: Annotated[int, Field(ge=0)] | None = Field(default=None, description="Index of the chain layer that contains this node")
+
+
+class GraphSpec(Strict):
+    """A model's dataflow graph in topological order; the last node is the output.
+
+    The chain of ``layers`` is one topological order of these nodes grouped
+    into cut positions; the graph lets DAG-aware methods (``dag-mincut``)
+    consider every device/server partition, not only prefixes of that order.
+    """
+
+    nodes: list[GraphNodeSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _topological(self) -> GraphSpec:
+        seen = {"input"}
+        for i, node in enumerate(self.nodes):
+            if node.name in seen:
+                raise ValueError(f"nodes[{i}].name: duplicate or reserved name '{node.name}'")
+            for src in node.inputs:
+                if src not in seen:
+                    raise ValueError(f"nodes[{i}].inputs: '{src}' is not an earlier node (nodes must be in topological order)")
+            seen.add(node.name)
+        return self
+
+
 class ModelSpec(Strict):
     """A model of the catalog: inline ``layers`` or a ``profile`` file, not both."""
 
@@ -122,6 +157,7 @@ class ModelSpec(Strict):
     input_bytes: PosFloat
     profile: str | None = None
     layers: list[LayerSpec] | None = None
+    graph: GraphSpec | None = None
     description: str | None = None
 
     @model_validator(mode="after")
@@ -217,4 +253,5 @@ class ProfileSpec(Strict):
     host: HostInfo | None = None
     assumptions: dict[str, str] = Field(default_factory=dict)
     layers: list[LayerSpec] = Field(min_length=1)
+    graph: GraphSpec | None = None
     notes: str | None = None

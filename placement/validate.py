@@ -135,6 +135,8 @@ def check_semantics(
         for dev in sorted({k for layer in model_layers for k in layer.latency_s}):
             if dev not in devices and not dev.startswith("host"):
                 warnings.append(f"{lfile}: {prefix}: latency_s names device type '{dev}', which no catalog entry defines; it is ignored{_suggest(dev, known)}")
+        if model.graph is not None:
+            _check_graph(model.graph, len(model_layers), f"models[{i}].graph", file, problems)
     if problems:
         return problems, warnings
 
@@ -177,6 +179,21 @@ def check_semantics(
         if not checked[key]:
             problems.append(Problem(file, f"demand[{i}].origin", f"node '{dem.origin}' cannot reach any node (or chain of up to {spec.options.max_segments} nodes along a path) with the memory to store a model of task '{dem.task}'"))
     return problems, warnings
+
+
+def _check_graph(graph, n_layers: int, prefix: str, file: str | None, out: list[Problem]) -> None:
+    """Graph nodes must map into the chain consistently: a node's inputs lie in its layer or earlier."""
+    layer = {"input": -1}
+    for j, node in enumerate(graph.nodes):
+        if node.layer is None:
+            continue
+        if node.layer >= n_layers:
+            out.append(Problem(file, f"{prefix}.nodes[{j}].layer", f"layer {node.layer} does not exist (the model has {n_layers} layers)"))
+            continue
+        layer[node.name] = node.layer
+        for src in node.inputs:
+            if layer.get(src, -1) > node.layer:
+                out.append(Problem(file, f"{prefix}.nodes[{j}].layer", f"node '{node.name}' in layer {node.layer} reads '{src}' from the later layer {layer[src]}"))
 
 
 def storable_on_some_path(

@@ -19,7 +19,7 @@ from placement.instance import Instance
 from placement.plan import Plan
 
 #: Modules that register the built-in methods (imported on first use).
-BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.pyomo_path", "solvers.splitdp", "solvers.twotier")
+BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.pyomo_path", "solvers.splitdp", "solvers.twotier", "solvers.mincut")
 
 
 class MethodError(IdnplanError):
