@@ -165,6 +165,16 @@ class Prices:
     storage: dict[tuple[int, str], np.ndarray]
     forbidden: dict[tuple[int, str], np.ndarray]
 
+    def path_sums(self, tree: OriginTree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per tree node: compute price, and link prices summed along the path (forward, back)."""
+        cache = self.__dict__.setdefault("_sums", {})
+        got = cache.get(id(tree))
+        if got is None:
+            fwd = np.where(tree.hop_fwd >= 0, self.link[np.maximum(tree.hop_fwd, 0)], 0.0)
+            back = np.where(tree.hop_back >= 0, self.link[np.maximum(tree.hop_back, 0)], 0.0)
+            got = cache[id(tree)] = (self.node[tree.node_idx], _path_sums(tree, fwd), _path_sums(tree, back))
+        return got
+
     def key_bound(self, lb_cost: np.ndarray) -> np.ndarray:
         """Lower bound on the reduced cost given a lower bound on the cost."""
         return self.scale * lb_cost - self.offset
@@ -244,16 +254,13 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
     m = cuts.shape[0]
     c = chains.shape[0]
     send = np.concatenate([[model.input_bytes], model.out_bytes])  # bytes entering layer j
-    cum_by_dev = np.stack([model.cum_latency(d) for d in tree.devices])  # (D, n+1)
+    cum_by_dev = _cum_by_device(model, tree)  # (D, n+1)
     latency = np.zeros((c, m))
     energy = np.zeros((c, m))
     ok = np.ones((c, m), dtype=bool)
     penalty = np.zeros((c, m)) if prices is not None else None
     if prices is not None:
-        node_pen = prices.node[tree.node_idx]
-        fwd = np.where(tree.hop_fwd >= 0, prices.link[np.maximum(tree.hop_fwd, 0)], 0.0)
-        back = np.where(tree.hop_back >= 0, prices.link[np.maximum(tree.hop_back, 0)], 0.0)
-        p_fwd, p_back = _path_sums(tree, fwd), _path_sums(tree, back)
+        node_pen, p_fwd, p_back = prices.path_sums(tree)
     prev = np.zeros(c, dtype=np.int64)  # the origin
     for s in range(k):
         cur = chains[:, s]
@@ -285,6 +292,14 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
         penalty += (r * p_back[prev])[:, None]
         score = prices.scale * cost - prices.offset + penalty
     return Block(model, tree, chains, cuts, latency, energy, cost, score, ok)
+
+
+def _cum_by_device(model: Model, tree: OriginTree) -> np.ndarray:
+    key = ("cum_by_device", tuple(d.name for d in tree.devices))
+    got = model.cache.get(key)
+    if got is None:
+        got = model.cache[key] = np.stack([model.cum_latency(d) for d in tree.devices])
+    return got
 
 
 def _hop_values(tree: OriginTree, per_direction: np.ndarray, hops: np.ndarray) -> np.ndarray:
@@ -409,7 +424,7 @@ class CandidateSet:
         self.expanded = 0
         heap: list[tuple[float, int, int]] = []  # (score, block number, cursor)
         blocks: list[tuple[Block, np.ndarray]] = []
-        step = 8
+        step = 32
         npairs = len(self.pair_lb)
         while True:
             next_lb = self.pair_lb[self.expanded] if self.expanded < npairs else np.inf

@@ -60,15 +60,15 @@ def saturated_resources(instance: Instance, master, sol) -> list[str]:
     values = master.h.getSolution().row_value
     for v, row in enumerate(master.row_comp):
         if dual[row] < -1e-9:
-            out.append(f"compute of node '{instance.nodes[v].id}' ({instance.nodes[v].device.name}) is saturated: utilization {values[row]:.3f} of max_utilization {master.U:g}")
+            out.append(f"compute of node '{instance.nodes[v].id}' ({instance.nodes[v].device.name}) is saturated: utilization {values[row] * master.U:.3f} of max_utilization {master.U:g}")
     for d, row in enumerate(master.row_link):
         if dual[row] < -1e-9:
             link = instance.links[d // 2]
             a, b = (link.u, link.v) if d % 2 == 0 else (link.v, link.u)
-            out.append(f"link {a}->{b} is saturated: {values[row]:,.0f} B/s of {master.U:g} x {link.bandwidth_bps:,.0f} B/s")
+            out.append(f"link {a}->{b} is saturated: {values[row] * master.U * link.bandwidth_bps:,.0f} B/s of {master.U:g} x {link.bandwidth_bps:,.0f} B/s")
     for v, row in master.row_mem.items():
         if dual[row] < -1e-9:
-            out.append(f"parameter memory of node '{instance.nodes[v].id}' is full: {values[row]:,.0f} of {instance.nodes[v].memory_bytes:,.0f} B")
+            out.append(f"parameter memory of node '{instance.nodes[v].id}' is full: {values[row] * instance.nodes[v].memory_bytes:,.0f} of {instance.nodes[v].memory_bytes:,.0f} B")
     order = np.argsort([-len(s) for s in out])  # stable, keep all
     return [out[i] for i in sorted(order)][:20]
 

@@ -38,8 +38,23 @@ from .columns import Column, storage_nodes
 INF = highspy.kHighsInf
 _INT = highspy.HighsVarType.kInteger
 _CONT = highspy.HighsVarType.kContinuous
-#: Objective coefficient of the artificial "unserved" column of each class (per unit share).
-ARTIFICIAL_COST = 1.0e6
+def artificial_costs(instance: Instance) -> np.ndarray:
+    """Per class: a per-request cost above that of any route meeting the class's SLO.
+
+    A route meeting the SLO costs at most w_latency x SLO + w_inaccuracy +
+    w_energy x (SLO x the largest active power + every byte a model can move x
+    the largest energy per byte of any path). Ten times that keeps the
+    artificial "unserved" columns out of every solution that can avoid them,
+    without the huge costs that hurt the solver's numerics.
+    """
+    p_max = max(d.active_power_w for d in instance.devices.values())
+    epb_path = sum(sorted((l.energy_j_per_byte for l in instance.links), reverse=True)[: len(instance.nodes)])
+    moved = max(m.input_bytes + float(m.out_bytes.sum()) for m in instance.models.values())
+    out = []
+    for d in instance.demands:
+        bound = instance.w_latency * d.max_latency_s + instance.w_inaccuracy + instance.w_energy * (d.max_latency_s * p_max + moved * epb_path)
+        out.append(10.0 * bound + 1.0)
+    return np.array(out)
 
 
 @dataclass
@@ -66,9 +81,16 @@ class Master:
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", bool(verbose))
         self.h.setOptionValue("random_seed", int(seed))
+        self.h.setOptionValue("mip_feasibility_tolerance", 1e-7)
+        self.h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        self.h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         if threads:
             self.h.setOptionValue("threads", int(threads))
         self.L = instance.total_rate_rps
+        # The model minimises L x J (sum over classes of rate x cost): objective
+        # coefficients are then O(1), so HiGHS's absolute dual tolerances do not
+        # add up to a visible error over thousands of columns.
+        self.obj_scale = self.L
         self.U = instance.max_utilization
         self.unsplittable = instance.routing == "unsplittable"
         self.storage_nodes = storage_nodes(instance)
@@ -83,12 +105,12 @@ class Master:
         self.row_mem = {v: self.n_classes + n_nodes + n_dirs + k for k, v in enumerate(mem_nodes)}
         lower = np.concatenate([np.ones(self.n_classes), np.full(n_nodes + n_dirs + len(mem_nodes), -INF)])
         bw = np.array([instance.links[d // 2].bandwidth_bps for d in range(n_dirs)])
-        upper = np.concatenate([
-            np.ones(self.n_classes),
-            np.full(n_nodes, self.U),
-            self.U * bw,
-            np.array([instance.nodes[v].memory_bytes for v in mem_nodes]),
-        ])
+        # Capacity rows are scaled to utilization (right-hand side 1) so every
+        # coefficient is O(1): solver tolerances then mean the same everywhere.
+        self.comp_scale = 1.0 / self.U
+        self.link_scale = 1.0 / (self.U * bw)
+        self.mem_scale = {v: 1.0 / instance.nodes[v].memory_bytes for v in mem_nodes}
+        upper = np.ones(len(lower))
         self._add_rows(lower, upper)
         self.n_rows = len(lower)
         self.columns: list[Column] = []
@@ -100,7 +122,7 @@ class Master:
         self.n_cols = 0
         # one artificial column per class keeps every restricted LP feasible
         self.art_col = self._add_cols(
-            np.full(self.n_classes, ARTIFICIAL_COST), np.zeros(self.n_classes), np.full(self.n_classes, INF),
+            self.rate * artificial_costs(instance), np.zeros(self.n_classes), np.full(self.n_classes, INF),
             [[(int(self.row_conv[r]), 1.0)] for r in range(self.n_classes)],
         )
 
@@ -140,7 +162,7 @@ class Master:
             model_param = {m: inst_m.param_bytes for m, inst_m in self.instance.models.items()}
             cols = self._add_cols(
                 np.zeros(len(keys)), np.zeros(len(keys)), np.ones(len(keys)),
-                [[(self.row_mem[v], float(model_param[m][l]))] for v, m, l in keys],
+                [[(self.row_mem[v], float(model_param[m][l]) * self.mem_scale[v])] for v, m, l in keys],
             )
             for k, c in zip(keys, cols):
                 self.x_col[k] = int(c)
@@ -159,11 +181,11 @@ class Master:
         for col in new:
             rate = self.rate[col.cls]
             e = [(int(self.row_conv[col.cls]), 1.0)]
-            e += [(int(self.row_comp[v]), rate * t) for v, t in _merge(col.compute) if t > 0]
-            e += [(int(self.row_link[d]), rate * b) for d, b in _merge(col.links) if b > 0]
+            e += [(int(self.row_comp[v]), rate * t * self.comp_scale) for v, t in _merge(col.compute) if t > 0]
+            e += [(int(self.row_link[d]), rate * b * self.link_scale[d]) for d, b in _merge(col.links) if b > 0]
             e += [(self.link_row[(col.cls, *k)], 1.0) for k in col.keys]
             entries.append(e)
-            cost.append(rate * col.cost / self.L)
+            cost.append(rate * col.cost)
         cols = self._add_cols(np.array(cost), np.zeros(len(new)), np.ones(len(new)), entries)
         if self.unsplittable and self.integral_y:
             self.h.changeColsIntegrality(len(cols), cols.astype(np.int32), np.array([_INT] * len(cols)))
@@ -207,9 +229,9 @@ class Master:
         values = np.array(sol.col_value) if has else np.zeros(self.n_cols)
         text = h.modelStatusToString(status)
         optimal = status == highspy.HighsModelStatus.kOptimal
-        objective = float(info.objective_function_value) if has else None
+        objective = float(info.objective_function_value) / self.obj_scale if has else None
         if self.integral_x or self.integral_y:
-            bound = float(info.mip_dual_bound)
+            bound = float(info.mip_dual_bound) / self.obj_scale
         else:
             bound = objective if optimal else None
         duals = np.array(sol.row_dual) if (optimal and not (self.integral_x or self.integral_y)) else None
@@ -227,10 +249,13 @@ class Master:
         )
 
     def prices(self, cls: int, row_dual: np.ndarray) -> Prices:
-        """Dual prices for pricing routes of class ``cls`` (penalties clipped at >= 0)."""
+        """Dual prices for pricing routes of class ``cls`` (penalties clipped at >= 0).
+
+        Reduced costs are in the model's units (L x J); divide by :attr:`obj_scale` for J.
+        """
         rate = self.rate[cls]
-        node = rate * np.maximum(0.0, -row_dual[self.row_comp])
-        link = rate * np.maximum(0.0, -row_dual[self.row_link])
+        node = rate * self.comp_scale * np.maximum(0.0, -row_dual[self.row_comp])
+        link = rate * self.link_scale * np.maximum(0.0, -row_dual[self.row_link])
         storage: dict[tuple[int, str], np.ndarray] = {}
         for (r, v, m, l), row in self.link_row.items():
             if r != cls:
@@ -241,7 +266,7 @@ class Master:
                 if arr is None:
                     arr = storage[(v, m)] = np.zeros(self.instance.models[m].n_layers)
                 arr[l] = pen
-        return Prices(rate / self.L, float(row_dual[self.row_conv[cls]]), node, link, storage, {})
+        return Prices(rate, float(row_dual[self.row_conv[cls]]), node, link, storage, {})
 
     def set_y_bounds(self, positions: list[int], upper: float) -> None:
         if positions:

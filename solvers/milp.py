@@ -53,6 +53,7 @@ INITIAL_ROUTES = 3
 ROUTES_PER_ROUND = 6
 #: At most this many routes per class enter by reduced-cost completion.
 MAX_COMPLETION = 200_000
+#: Reduced costs below -RC_TOL (in the master's units, L x J) price a route in.
 RC_TOL = 1e-9
 
 
@@ -80,6 +81,22 @@ class BranchAndPrice:
         self.incumbent: tuple[float, list[tuple[Route, float]]] | None = None
         self.forbidden: dict[tuple[int, str, int], int] = {}  # storage keys fixed to 0 at the current node
         self.enumerate_all = bool(opts.extra.get("enumerate", False))
+        self.scope = str(opts.extra.get("routes", "all"))
+        if self.scope not in ("all", "upward"):
+            from .registry import MethodError
+
+            raise MethodError(f"milp: option routes must be 'all' or 'upward', got '{self.scope}'")
+        self._targets: dict[int, list[str] | None] = {}
+
+    def targets(self, cls: int) -> list[str] | None:
+        """End nodes allowed for a class: all (None), or the path towards the cloud."""
+        if self.scope == "all":
+            return None
+        if cls not in self._targets:
+            from .pyomo_path import upward_targets
+
+            self._targets[cls] = upward_targets(self.inst, self.inst.demands[cls].origin)
+        return self._targets[cls]
 
     # -- helpers -----------------------------------------------------------------
     def left(self) -> float:
@@ -91,7 +108,7 @@ class BranchAndPrice:
         out = []
         if prices is not None and self.forbidden:
             prices.forbidden = self._forbidden_arrays()
-        for cand in candidate_routes(self.inst, demand, prices=prices).iterate(stop=stop):
+        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls)).iterate(stop=stop):
             out.append(column_from_candidate(self.inst, tree, cand, self.master.storage_nodes))
             if limit is not None and len(out) >= limit:
                 break
@@ -166,7 +183,7 @@ class BranchAndPrice:
                     min_rc += min(0.0, cols[0][1])
                     new.extend(c for c, _ in cols)
             self.stats.build_s += time.perf_counter() - t
-            best_bound = max(best_bound, sol.objective + min_rc)
+            best_bound = max(best_bound, sol.objective + min_rc / self.master.obj_scale)
             if not new:
                 return sol.objective, True, sol.row_dual, sol
             self._add(new)
@@ -180,7 +197,7 @@ class BranchAndPrice:
         if self.forbidden:
             prices.forbidden = self._forbidden_arrays()
         out = []
-        for cand in candidate_routes(self.inst, demand, prices=prices).iterate(stop=-RC_TOL):
+        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls)).iterate(stop=-RC_TOL):
             if cand.route in self.master.route_index:
                 continue  # in the pool already (e.g. blocked at this node)
             out.append((column_from_candidate(self.inst, tree, cand, self.master.storage_nodes), cand.score))
@@ -190,22 +207,25 @@ class BranchAndPrice:
 
     # -- the method ------------------------------------------------------------------
     def initial_pool(self) -> None:
+        """The greedy plan (an incumbent too) when greedy finds one, else the cheapest routes per class."""
+        if self.scope == "all" and not self.enumerate_all:
+            from .greedy import run_greedy
+
+            try:
+                plan = run_greedy(self.inst, self.opts, "greedy")
+            except InfeasibleError:
+                plan = None
+            if plan is not None:
+                routes = [(r.to_route(), r.share) for r in plan.routes]
+                self._add([column_from_route(self.inst, r, self.master.storage_nodes) for r, _ in routes])
+                self._offer(float(plan.objective), routes)
+                return
         t = time.perf_counter()
         cols: list[Column] = []
         for cls in range(len(self.inst.demands)):
-            limit = None if self.enumerate_all else INITIAL_ROUTES
-            cols.extend(self._columns(cls, limit=limit))
+            cols.extend(self._columns(cls, limit=None if self.enumerate_all else INITIAL_ROUTES))
         self.stats.build_s += time.perf_counter() - t
         self._add(cols)
-        try:
-            from .greedy import run_greedy
-
-            plan = run_greedy(self.inst, self.opts, "greedy")
-            routes = [(r.to_route(), r.share) for r in plan.routes]
-            self._add([column_from_route(self.inst, r, self.master.storage_nodes) for r, _ in routes])
-            self._offer(float(plan.objective), routes)
-        except InfeasibleError:
-            pass
 
     def mip(self, time_limit: float | None) -> None:
         """Solve the MILP over the current pool; offer its solution as incumbent."""
@@ -253,7 +273,7 @@ class BranchAndPrice:
         extra: list[Column] = []
         for cls in range(len(self.inst.demands)):
             prices = self.master.prices(cls, duals)
-            extra.extend(self._columns(cls, prices=prices, stop=delta + RC_TOL, limit=MAX_COMPLETION))
+            extra.extend(self._columns(cls, prices=prices, stop=delta * self.master.obj_scale + RC_TOL, limit=MAX_COMPLETION))
         self.stats.build_s += time.perf_counter() - t
         self._add(extra)
         self.stats.notes.append(f"reduced-cost completion: every route with reduced cost <= {delta:.3g} is in the model ({len(extra)} candidates)")
@@ -340,18 +360,21 @@ class BranchAndPrice:
         self.stats.columns = len(self.master.columns)
         gap = max(0.0, (objective - bound) / max(abs(objective), 1e-12))
         proven = gap <= self.opts.mip_gap + 1e-12
+        if self.scope != "all":
+            self.stats.notes.append(f"routes={self.scope}: optimal only among routes computing towards the cloud (scope bound {bound:.10g}, scope gap {gap:.2e}), not for the whole problem")
         termination = Termination.OPTIMAL if gap <= 1e-9 else (Termination.GAP_LIMIT if proven else Termination.TIME_LIMIT)
+        whole = self.scope == "all"
         plan = build_plan(
             self.inst,
             "milp",
             routes,
-            PlanStatus.OPTIMAL if proven else PlanStatus.FEASIBLE,
-            bound=min(bound, objective) if proven else bound,
+            (PlanStatus.OPTIMAL if proven else PlanStatus.FEASIBLE) if whole else PlanStatus.HEURISTIC,
+            bound=(min(bound, objective) if proven else bound) if whole else None,
             termination=termination,
             solve_time_s=self.stats.solve_s,
             build_time_s=self.stats.build_s,
             seed=self.opts.seed,
-            options={"mip_gap": self.opts.mip_gap, "time_limit_s": self.opts.time_limit_s},
+            options={"mip_gap": self.opts.mip_gap, "time_limit_s": self.opts.time_limit_s, "routes": self.scope},
             notes=self.stats.notes,
         )
         plan.stats = {
@@ -361,6 +384,8 @@ class BranchAndPrice:
             "cg_rounds": self.stats.cg_rounds,
             "bb_nodes": self.stats.bb_nodes,
             "lp_bound": self.stats.lp_bound,
+            "bound": bound,
+            "gap": gap,
             "solver_objective": objective,
             "wall_time_s": time.perf_counter() - self.start,
         }
