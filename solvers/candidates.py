@@ -61,6 +61,9 @@ class OriginTree:
         inv = np.concatenate([[0.0], 1.0 / net.dir_bandwidth[dirs]])
         lat = np.concatenate([[0.0], net.dir_latency[dirs]])
         epb = np.concatenate([[0.0], net.dir_energy[dirs]])
+        # the hop into each node (both directions of a link are alike: full duplex)
+        self.hop_inv, self.hop_lat, self.hop_epb = inv, lat, epb
+        self.hop_bw = np.concatenate([[np.inf], net.dir_bandwidth[dirs]])
         arrays = node_arrays(instance)
         self.devices = arrays.devices
         self.node_idx = arrays.index_of_position[order]
@@ -170,8 +173,8 @@ class Prices:
         cache = self.__dict__.setdefault("_sums", {})
         got = cache.get(id(tree))
         if got is None:
-            fwd = np.where(tree.hop_fwd >= 0, self.link[np.maximum(tree.hop_fwd, 0)], 0.0)
-            back = np.where(tree.hop_back >= 0, self.link[np.maximum(tree.hop_back, 0)], 0.0)
+            fwd = hop_take(self.link, tree.hop_fwd, 0.0)
+            back = hop_take(self.link, tree.hop_back, 0.0)
             got = cache[id(tree)] = (self.node[tree.node_idx], _path_sums(tree, fwd), _path_sums(tree, back))
         return got
 
@@ -302,9 +305,17 @@ def _cum_by_device(model: Model, tree: OriginTree) -> np.ndarray:
     return got
 
 
+def hop_take(per_direction: np.ndarray, hops: np.ndarray, fill: float) -> np.ndarray:
+    """Per tree node: the value of the link direction of its hop (``fill`` at the origin)."""
+    out = np.full(len(hops), fill, dtype=float)
+    has = hops >= 0
+    out[has] = per_direction[hops[has]]
+    return out
+
+
 def _hop_values(tree: OriginTree, per_direction: np.ndarray, hops: np.ndarray) -> np.ndarray:
     """Per tree node: the value of the link direction of its hop (inf at the origin)."""
-    return np.where(hops >= 0, per_direction[np.maximum(hops, 0)], np.inf)
+    return hop_take(per_direction, hops, np.inf)
 
 
 def _fits_residual(res: Residual, tree: OriginTree, model: Model, prev, cur, t, b, seg_params, lo, hi, ok) -> None:

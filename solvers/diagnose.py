@@ -2,30 +2,49 @@
 
 Called when the LP relaxation, solved over the whole route space by column
 generation, still needs the artificial "unserved" columns: then no plan
-exists, and this module says which classes cannot be served and why.
+exists, and this module says which classes cannot be served and why, in
+order of tightness:
+
+1. no model of the task meets the accuracy floor (best accuracy given);
+2. no route fits: every split needs a segment larger than its node's
+   parameter or activation memory;
+3. the fastest route misses the SLO (its latency given);
+4. capacity: the class has routes, but not together with the others; the
+   saturated nodes and links are listed with the load the unserved requests
+   would add on their cheapest routes, against what is available.
 """
 
 from __future__ import annotations
+
+import math
+from collections import defaultdict
 
 import numpy as np
 
 from placement.instance import Demand, Instance
 
-from .candidates import candidate_routes
+from .candidates import candidate_routes, origin_tree
+from .columns import column_from_candidate
 
 
 def class_reason(instance: Instance, demand: Demand) -> str | None:
     """A reason the class cannot be served even alone, or None if it could be."""
     label = f"demand class {demand.index} ({demand.label}, {demand.rate_rps:g} req/s)"
     models = instance.models_for(demand)
-    best_acc = max(m.accuracy for m in models)
-    if best_acc < demand.min_accuracy - 1e-12:
-        return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best_acc:.4f}, model '{max(models, key=lambda m: m.accuracy).id}')"
-    fitting = candidate_routes(instance, demand, respect_slo=False)
-    fastest = fitting.min_latency()
+    best = max(models, key=lambda m: m.accuracy)
+    if best.accuracy < demand.min_accuracy - 1e-12:
+        return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best.accuracy:.4f}, model '{best.id}')"
+    fastest = candidate_routes(instance, demand, respect_slo=False).min_latency()
     if fastest is None:
-        biggest = {m.id: m.total_param_bytes for m in models if m.accuracy >= demand.min_accuracy - 1e-12}
-        return f"{label}: no route fits: every split of every eligible model ({', '.join(biggest)}) needs a segment larger than its node's parameter memory or activation memory"
+        eligible = [m for m in models if m.accuracy >= demand.min_accuracy - 1e-12]
+        largest_layer = min(float(m.param_bytes.max()) for m in eligible)
+        reach = instance.network.reachable(demand.origin)
+        biggest = max((instance.node[n].memory_bytes for n in reach), default=0.0)
+        return (
+            f"{label}: no route fits: every split of every eligible model ({', '.join(m.id for m in eligible)}) needs a segment "
+            f"larger than its node's parameter or activation memory (smallest largest-layer {largest_layer:,.0f} B; "
+            f"largest memory reachable {biggest:,.0f} B)"
+        )
     if fastest > demand.max_latency_s * (1 + 1e-9):
         return f"{label}: the fastest route takes {fastest * 1e3:.3f} ms > max_latency_s {demand.max_latency_s * 1e3:.3f} ms"
     return None
@@ -46,40 +65,72 @@ def explain_infeasible(instance: Instance, master, sol) -> list[str]:
         d = instance.demands
         labels = ", ".join(f"{r} ({d[r].label}, {sol.artificial[r] * d[r].rate_rps:.3g} of {d[r].rate_rps:g} req/s unserved)" for r in capacity_bound[:10])
         more = f" and {len(capacity_bound) - 10} more" if len(capacity_bound) > 10 else ""
-        reasons.append(f"demand classes {labels}{more} each have routes meeting their SLO and accuracy floor, but not enough capacity is left for all classes together")
-        reasons.extend(saturated_resources(instance, master, sol))
+        reasons.append(f"demand classes {labels}{more} each have routes meeting their SLO and accuracy floor, but the capacity does not serve all classes together")
+        reasons.extend(saturated_resources(instance, master, sol, capacity_bound))
     return reasons or ["the relaxation could not serve every class (no single cause found)"]
 
 
-def saturated_resources(instance: Instance, master, sol) -> list[str]:
-    """Resources whose capacity the best relaxed plan exhausts (they price the shortage)."""
+def _cheapest_usage(instance: Instance, r: int) -> dict[tuple[str, int], float] | None:
+    """Per-request use of the class's cheapest route (ignoring capacity)."""
+    demand = instance.demands[r]
+    cand = next(iter(candidate_routes(instance, demand)), None)
+    if cand is None:
+        return None
+    col = column_from_candidate(instance, origin_tree(instance, demand.origin), cand, set())
+    use: dict[tuple[str, int], float] = defaultdict(float)
+    for v, t in col.compute:
+        use[("node", v)] += t
+    for dd, b in col.links:
+        use[("link", dd)] += b
+    return use
+
+
+def saturated_resources(instance: Instance, master, sol, unserved: list[int] | None = None) -> list[str]:
+    """Resources the best relaxed plan exhausts, with the load the unserved requests would add."""
     if sol.row_dual is None:
         return []
-    out = []
     dual = sol.row_dual
-    values = master.h.getSolution().row_value
+    values = np.array(master.h.getSolution().row_value)
+    extra: dict[tuple[str, int], float] = defaultdict(float)
+    for r in unserved or []:
+        use = _cheapest_usage(instance, r)
+        if use:
+            missing = sol.artificial[r] * instance.demands[r].rate_rps
+            for key, amount in use.items():
+                extra[key] += missing * amount
+    U = master.U
+    out = []
     for v, row in enumerate(master.row_comp):
         if dual[row] < -1e-9:
-            out.append(f"compute of node '{instance.nodes[v].id}' ({instance.nodes[v].device.name}) is saturated: utilization {values[row] * master.U:.3f} of max_utilization {master.U:g}")
+            node = instance.nodes[v]
+            load = values[row] * U
+            more = extra.get(("node", v), 0.0)
+            need = f"; the unserved requests on their cheapest routes would need {more:.3f} more (utilization {load + more:.3f})" if more > 0 else ""
+            out.append(f"compute of node '{node.id}' ({node.device.name}) is saturated: utilization {load:.3f} of max_utilization {U:g}{need}")
     for d, row in enumerate(master.row_link):
         if dual[row] < -1e-9:
             link = instance.links[d // 2]
             a, b = (link.u, link.v) if d % 2 == 0 else (link.v, link.u)
-            out.append(f"link {a}->{b} is saturated: {values[row] * master.U * link.bandwidth_bps:,.0f} B/s of {master.U:g} x {link.bandwidth_bps:,.0f} B/s")
+            load = values[row] * U * link.bandwidth_bps
+            more = extra.get(("link", d), 0.0)
+            need = f"; the unserved requests on their cheapest routes would need {more:,.0f} B/s more ({load + more:,.0f} B/s)" if more > 0 else ""
+            out.append(f"link {a}->{b} is saturated: {load:,.0f} B/s of {U:g} x {link.bandwidth_bps:,.0f} B/s{need}")
     for v, row in master.row_mem.items():
         if dual[row] < -1e-9:
-            out.append(f"parameter memory of node '{instance.nodes[v].id}' is full: {values[row] * instance.nodes[v].memory_bytes:,.0f} of {instance.nodes[v].memory_bytes:,.0f} B")
-    order = np.argsort([-len(s) for s in out])  # stable, keep all
-    return [out[i] for i in sorted(order)][:20]
+            cap = instance.nodes[v].memory_bytes
+            out.append(f"parameter memory of node '{instance.nodes[v].id}' is full: {values[row] * cap:,.0f} of {cap:,.0f} B")
+    return out[:20] + ([f"... and {len(out) - 20} more saturated resources"] if len(out) > 20 else [])
 
 
 def explain_integral_infeasible(instance: Instance, master, sol) -> list[str]:
-    """The relaxation serves every class, yet no plan with whole stored layers does."""
-    out = ["every class can be served if nodes could store fractions of layers, but no plan with whole stored layers exists: parameter memory is too small to hold the layers every class needs at once"]
-    full = [
-        f"node '{instance.nodes[v].id}' ({instance.nodes[v].memory_bytes:,.0f} B of parameter memory)"
-        for v in sorted(master.row_mem)
-    ]
-    if full:
-        out.append("nodes with limited memory that routes need: " + ", ".join(full[:10]))
+    """The relaxation serves every class with fractions of layers stored, yet no plan with whole layers exists."""
+    out = ["every class can be served if nodes could store fractions of layers, but no plan stores whole layers within parameter memory"]
+    need: dict[int, float] = defaultdict(float)
+    for (v, m, l), x in zip(master.x_keys, sol.x):
+        if x > 1e-9:
+            need[v] += float(instance.models[m].param_bytes[l])
+    for v in sorted(need, key=lambda v: -need[v] / instance.nodes[v].memory_bytes):
+        cap = instance.nodes[v].memory_bytes
+        if need[v] > cap * (1 + 1e-9) and math.isfinite(cap):
+            out.append(f"node '{instance.nodes[v].id}': the relaxed plan uses layers of {need[v]:,.0f} B in total, {cap:,.0f} B of parameter memory available")
     return out

@@ -91,32 +91,27 @@ class ModelDP:
         rate = demand.rate_rps if capacity else 0.0
         U = inst.max_utilization
         wl, we = inst.w_latency, inst.w_energy
-        net = inst.network
         devs = tree.devices
         cum_lat = np.stack([model.cum_latency(d) for d in devs])  # (D, n+1)
         self.cum_cost = (cum_lat * (wl + we * tree.power[:, None]))[tree.dev]  # (N, n+1)
         self.cum_lat = cum_lat[tree.dev]
-        dirs = np.maximum(tree.hop_fwd, 0)
-        inv = np.where(tree.hop_fwd >= 0, 1.0 / net.dir_bandwidth[dirs], 0.0)
-        lat = np.where(tree.hop_fwd >= 0, net.dir_latency[dirs], 0.0)
-        epb = np.where(tree.hop_fwd >= 0, net.dir_energy[dirs], 0.0)
+        inv, lat, epb = tree.hop_inv, tree.hop_lat, tree.hop_epb  # both directions alike
         self.send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])  # tensor entering layer j < n
         # cost and latency of moving each tensor over the hop into each node; closed hops are inf
         self.hop_cost = wl * (self.send[None, :] * inv[:, None] + lat[:, None]) + we * self.send[None, :] * epb[:, None]
         self.hop_lat = self.send[None, :] * inv[:, None] + lat[:, None]
         if capacity:
-            cap = np.where(tree.hop_fwd >= 0, U * net.dir_bandwidth[dirs], np.inf)
+            cap = U * tree.hop_bw
             closed = rate * self.send[None, :] > cap[:, None] * _REL
             self.hop_cost = np.where(closed, np.inf, self.hop_cost)
         # the result's way back: cost, latency and whether every hop can carry it
-        back = np.maximum(tree.hop_back, 0)
         r = float(model.out_bytes[-1])
-        hop_back_cost = np.where(tree.hop_back >= 0, wl * (r / net.dir_bandwidth[back] + net.dir_latency[back]) + we * r * net.dir_energy[back], 0.0)
-        hop_back_lat = np.where(tree.hop_back >= 0, r / net.dir_bandwidth[back] + net.dir_latency[back], 0.0)
+        hop_back_cost = wl * (r * inv + lat) + we * r * epb
+        hop_back_lat = r * inv + lat
         self.ret_cost = _down_sums(tree, hop_back_cost)
         self.ret_lat = _down_sums(tree, hop_back_lat)
         if capacity:
-            ok = np.where(tree.hop_back >= 0, rate * r <= U * net.dir_bandwidth[back] * _REL, True)
+            ok = rate * r <= U * tree.hop_bw * _REL
             self.ret_cost = np.where(_down_all(tree, ok), self.ret_cost, np.inf)
         # first feasible start of a segment ending before layer j' at each node
         self.lo = self._windows(rate, U, capacity)
