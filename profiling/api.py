@@ -126,9 +126,10 @@ def profile_model(
 
     Parameters
     ----------
-    model : torch.nn.Module or str
-        A module, or a MODEL string (``torchvision:resnet18``,
-        ``package.module:callable``) resolved by :func:`profiling.loader.load_model`.
+    model : torch.nn.Module, str or LoadedModel
+        A module, a MODEL string (``torchvision:resnet18``,
+        ``package.module:callable``) resolved by :func:`profiling.loader.load_model`,
+        or what that function returned (its metadata fills the profile).
     input_shape : tuple of int, or list of tuples
         Shape(s) of the example input(s); a fixed random normal input (seed 0).
     example_input : torch.Tensor or tuple, optional
@@ -160,7 +161,12 @@ def profile_model(
         raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got '{dtype}'")
     if device not in ("cpu", "cuda"):
         raise InputError(f"device must be 'cpu' or 'cuda', got '{device}'")
-    loaded = load_model(model) if isinstance(model, str) else LoadedModel(model=model, name=type(model).__name__, source=type(model).__module__ + "." + type(model).__qualname__)
+    if isinstance(model, str):
+        loaded = load_model(model)
+    elif isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        loaded = LoadedModel(model=model, name=type(model).__name__, source=f"{type(model).__module__}.{type(model).__qualname__}")
     module = loaded.model
     device_names = _resolve_devices(devices)
     args = _example_inputs(input_shape, example_input)

@@ -16,7 +16,10 @@ anyway.
 from __future__ import annotations
 
 import builtins
+import contextlib
+import io
 import linecache
+import logging
 import operator
 import os
 import traceback
@@ -25,9 +28,9 @@ from typing import Any
 
 import torch
 from torch import fx
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import tree_flatten, tree_unflatten
 
-from placement.errors import IdnplanError
+from placement.errors import IdnplanError, InputError
 
 from .counting import CountingMode, NodeCost
 
@@ -159,14 +162,37 @@ def _trace_fx(model: torch.nn.Module) -> fx.GraphModule:
     return fx.GraphModule(tracer.root, graph, model.__class__.__name__)
 
 
+@contextlib.contextmanager
+def _quiet_logs():
+    """torch.export logs and prints whole graphs when it fails; the caller reports the failure itself."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        logging.disable(previous)
+
+
 def _trace_export(model: torch.nn.Module, args: tuple) -> fx.GraphModule:
-    program = torch.export.export(model, args, strict=False)
+    with _quiet_logs():
+        program = torch.export.export(model, args, strict=False)
     gm = program.module()
     # The exported module carries a guard node re-checking input shapes; the
     # capture is specialised to these shapes already, so it is dropped.
     for node in list(gm.graph.nodes):
         if node.op == "call_module" and node.target == "_guards_fn":
             gm.graph.erase_node(node)
+    # Its graph returns flat outputs and a pytree codegen rebuilds the model's
+    # output structure; the structure goes into the graph itself so that the
+    # pieces cut from it (profiling.split) return what the model returns.
+    codegen = gm.graph._codegen
+    spec = getattr(getattr(codegen, "pytree_info", None), "out_spec", None)
+    if spec is not None:
+        out = next(n for n in gm.graph.nodes if n.op == "output")
+        flat = out.args[0] if isinstance(out.args[0], (tuple, list)) else (out.args[0],)
+        out.args = (tree_unflatten(list(flat), spec),)
+        gm.graph._codegen = fx.graph.CodeGen()
     gm.recompile()
     return gm
 
@@ -254,8 +280,10 @@ class _Recorder(fx.Interpreter):
         super().__init__(gm, garbage_collect_values=False)
         self.mode = mode
         self.costs: dict[fx.Node, NodeCost] = {}
+        self.current: fx.Node | None = None
 
     def run_node(self, n: fx.Node) -> Any:
+        self.current = n
         if n.op not in _COMPUTE_OPS:
             return super().run_node(n)
         cost = NodeCost()
@@ -336,8 +364,16 @@ def capture(model: torch.nn.Module, args: tuple, tracer: str = "auto") -> Captur
     gm, name, notes = trace(model, args, tracer)
     mode = CountingMode()
     rec = _Recorder(gm, mode)
-    with torch.no_grad(), mode:
-        rec.run(*args)
+    try:
+        with torch.no_grad(), mode:
+            rec.run(*args)
+    except Exception as exc:  # noqa: BLE001 - the model rejects this input: the user's input error
+        shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, torch.Tensor))
+        where = rec.current.name if rec.current is not None else "?"
+        raise InputError(
+            f"{type(model).__name__} cannot run on input shape(s) {shapes}: node '{where}' raised "
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        ) from None
     env = rec.env
     folded = _fold_constants(gm, env)
 

@@ -18,6 +18,10 @@ the chain reads well:
    cut: there only the block output is live.
 3. MAC-free nodes before the first anchor join the first layer; those after
    the last anchor join the last layer.
+4. A block (a module call spanning several nodes) that ends with only its
+   output live is always followed by a cut, even where rule 2 chose a smaller
+   cut a little later (before global pooling, the last block's output and the
+   pooled vector are both kept). Such a layer may have no MACs.
 """
 
 from __future__ import annotations
@@ -182,6 +186,21 @@ def _choose_cut(lo: int, hi: int, sizes: list[int], ends: list[int], starts: lis
     return best
 
 
+def _add_block_ends(cuts: list[int], live: list[list[fx.Node]], sizes: list[int], ends: list[int]) -> list[int]:
+    """Also cut where a block ends with only its output live, when that cut differs
+    in size from the next cut (e.g. before global pooling: the last block's output
+    and the pooled vector are both useful split points)."""
+    out: list[int] = []
+    prev = -1
+    for cut in cuts:
+        for p in range(prev + 1, cut):
+            if ends[p] and len(live[p]) == 1 and abs(sizes[p] - sizes[cut]) > BOUNDARY_TOLERANCE * sizes[cut]:
+                out.append(p)
+        out.append(cut)
+        prev = cut
+    return out
+
+
 def _part_name(cap: Capture, node: fx.Node) -> str:
     if node.op == "call_module":
         return str(node.target)
@@ -235,6 +254,7 @@ def build_chain(cap: Capture, dtype_elem_size: int = 4) -> Chain:
     ends, starts = _module_spans(cap)
     cuts = [_choose_cut(a, b - 1, sizes, ends, starts) for a, b in zip(anchors, anchors[1:])]
     cuts.append(n - 1)
+    cuts = _add_block_ends(cuts, live, sizes, ends)
     layers: list[Layer] = []
     start = 0
     for i, end in enumerate(cuts):

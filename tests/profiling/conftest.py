@@ -1,0 +1,44 @@
+"""Fixtures for the profiler tests: small models with hand-computed figures, and
+each torchvision reference model profiled once per session (no latency)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+#: torchvision reference models of issue 3: published MACs (weights `_ops`) and params.
+REFERENCE_MODELS = [
+    "resnet18",
+    "resnet50",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "squeezenet1_1",
+    "regnet_y_400mf",
+    "vit_b_16",
+]
+
+
+class _Profiles:
+    """Profiles each torchvision model at most once per test session."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def get(self, name: str):
+        if name not in self._cache:
+            from profiling import profile_model
+            from profiling.loader import load_model
+
+            loaded = load_model(f"torchvision:{name}")
+            x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+            profile, chain = profile_model(loaded, example_input=x, latency=False, return_chain=True)
+            self._cache[name] = (loaded, profile, chain, x)
+        return self._cache[name]
+
+
+@pytest.fixture(scope="session")
+def tv_profiles():
+    pytest.importorskip("torchvision")
+    return _Profiles()
