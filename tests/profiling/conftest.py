@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
 #: torchvision reference models of issue 3: published MACs (weights `_ops`) and params.
 REFERENCE_MODELS = [
     "resnet18",
@@ -28,6 +26,8 @@ class _Profiles:
 
     def get(self, name: str):
         if name not in self._cache:
+            import torch
+
             from profiling import profile_model
             from profiling.loader import load_model
 
@@ -40,5 +40,6 @@ class _Profiles:
 
 @pytest.fixture(scope="session")
 def tv_profiles():
+    pytest.importorskip("torch")
     pytest.importorskip("torchvision")
     return _Profiles()
