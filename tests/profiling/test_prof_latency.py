@@ -106,3 +106,19 @@ def test_estimated_energy_without_a_counter(monkeypatch):
     assert all(lay.energy_source["host-cpu"] == "estimated" for lay in p.layers)
     p2 = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, host_power_w=3.0)
     assert p2.host.power_w == 3.0 and "given" in p2.host.energy_source
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_latency_with_events():
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda", warmup=2, repeats=5)
+    assert p.host.device == "host-cuda" and p.host.gpu
+    assert all(lay.latency_source["host-cuda"] == "measured" for lay in p.layers)
+
+
+def test_cuda_without_a_gpu_is_an_input_error():
+    from placement.errors import InputError
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(InputError, match="cuda"):
+        profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda")
