@@ -308,13 +308,31 @@ def _method_notes(chain: Chain, dtype: str, elem: int, args: tuple) -> dict[str,
     return notes
 
 
+def _plain(value):
+    """Integral floats as ints (``1814073344``, not ``1814073344.0``): shorter, same value."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def profile_json(profile: ProfileSpec) -> str:
-    """JSON text of a profile: fields indented, one layer per line (small, diff-friendly)."""
-    data = profile.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    layers = data.pop("layers")
-    body = json.dumps(data, indent=2, allow_nan=False)
-    rows = ",\n".join("    " + json.dumps(lay, allow_nan=False, separators=(", ", ": ")) for lay in layers)
-    return body[:-2] + ',\n  "layers": [\n' + rows + "\n  ]\n}\n"
+    """JSON text of a profile: one field per line, one layer per line (small, diff-friendly)."""
+    data = _plain(profile.model_dump(mode="json", exclude_none=True))
+    items = []
+    for key, value in data.items():
+        if key == "layers":
+            rows = ",\n".join("    " + json.dumps(lay, allow_nan=False) for lay in value)
+            items.append(f'  "layers": [\n{rows}\n  ]')
+        elif isinstance(value, dict) and value:
+            inner = ",\n".join(f"    {json.dumps(k)}: {json.dumps(v, allow_nan=False)}" for k, v in value.items())
+            items.append(f"  {json.dumps(key)}: {{\n{inner}\n  }}")
+        else:
+            items.append(f"  {json.dumps(key)}: {json.dumps(value, allow_nan=False)}")
+    return "{\n" + ",\n".join(items) + "\n}\n"
 
 
 def write_profile(profile: ProfileSpec, path: str | os.PathLike) -> None:
