@@ -176,79 +176,15 @@ def profile_model(
     notes: dict[str, str] = {}
 
     timing, meter = _measure(module, chain, args, dtype, device, warmup, repeats, threads, notes) if latency else (None, None)
-    host_name = timing.device if timing else ("host-cuda" if device == "cuda" else "host-cpu")
-    host_power, energy_note = None, None
-    if timing is not None:
-        if meter is not None and meter.power_w:
-            host_power, energy_note = meter.power_w, (
-                f"measured: {meter.source}, {meter.runs} whole-model runs, {meter.power_w:.2f} W average; per layer = "
-                "that average power x the layer's measured latency; the counter covers the whole package (other processes included)"
-            )
-        elif host_power_w is not None:
-            host_power, energy_note = host_power_w, f"estimated: host_power_w {host_power_w} W (given) x measured latency"
-        else:
-            host_power, energy_note = estimated_host_power_w(timing.threads)
-        notes[f"latency.{host_name}"] = (
-            f"measured on this host ({_cpu_name()}), batch 1, {timing.threads} threads, torch {torch.__version__}: "
-            f"median of {timing.repeats} timed runs after {timing.warmup} warm-up runs, spread = interquartile range; "
-            f"per layer: each layer a runnable segment, segments timed back to back in one pass, passes interleaved "
-            f"with whole-model runs, {timing.call_overhead_s * 1e6:.1f} us segment-call overhead subtracted; "
-            f"sum of layers / whole model = {timing.sum_ratio:.3f}"
-        )
-        notes[f"energy.{host_name}"] = energy_note
-
-    estimates = {d: estimate_layers(chain, d, builtin_catalog()[d]) for d in device_names}
+    host = _host_figures(timing, meter, host_power_w, device, notes)
+    catalog = builtin_catalog()
+    estimates = {d: estimate_layers(chain, d, catalog[d]) for d in device_names}
     for d in device_names:
-        notes[f"estimate.{d}"] = device_assumptions(d, builtin_catalog()[d])
-    dtypes_needed = sorted({builtin_catalog()[d].precision or "float32" for d in device_names} - {dtype})
-
-    layers = []
-    for i, lay in enumerate(chain.layers):
-        entry: dict = {
-            "name": lay.name,
-            "macs": lay.macs,
-            "param_bytes": chain.param_bytes(i, dtype),
-            "out_bytes": chain.out_bytes(i, elem),
-            "peak_activation_bytes": chain.peak_activation_bytes(i, elem),
-            "params": lay.params,
-            "flops": 2 * lay.macs + lay.elementwise_flops,
-            "elementwise_flops": lay.elementwise_flops,
-            "op_types": lay.op_types,
-            "latency_s": {},
-            "latency_source": {},
-            "latency_spread_s": {},
-            "energy_j": {},
-            "energy_source": {},
-            "param_bytes_by_dtype": {p: chain.param_bytes(i, p) for p in dtypes_needed},
-            "peak_activation_bytes_by_dtype": {p: chain.peak_activation_bytes(i, DTYPE_BYTES[p]) for p in dtypes_needed},
-        }
-        if timing is not None:
-            t = timing.layer_median_s[i]
-            entry["latency_s"][host_name] = _sig(t)
-            entry["latency_source"][host_name] = "measured"
-            entry["latency_spread_s"][host_name] = _sig(timing.layer_spread_s[i])
-            entry["energy_j"][host_name] = _sig(t * host_power)
-            entry["energy_source"][host_name] = "measured" if energy_note.startswith("measured") else "estimated"
-        for d in device_names:
-            est = estimates[d][i]
-            entry["latency_s"][d] = _sig(est.latency_s)
-            entry["latency_source"][d] = "estimated"
-            entry["energy_j"][d] = _sig(est.energy_j)
-            entry["energy_source"][d] = "estimated"
-        layers.append(entry)
-
+        notes[f"estimate.{d}"] = device_assumptions(d, catalog[d])
+    other_dtypes = sorted({catalog[d].precision or "float32" for d in device_names} - {dtype})
+    layers = [_layer_entry(chain, i, dtype, other_dtypes, timing, host, estimates) for i in range(len(chain.layers))]
     notes.update(_method_notes(chain, dtype, elem, args))
-    host: dict = {"device": host_name, "cpu": _cpu_name(), "torch_version": torch.__version__}
-    if device == "cuda" and torch.cuda.is_available():
-        host["gpu"] = torch.cuda.get_device_name()
-    if timing is not None:
-        host.update(
-            threads=timing.threads, measured_latency_s=_sig(timing.model_median_s), latency_spread_s=_sig(timing.model_spread_s),
-            latency_min_s=_sig(timing.model_min_s), latency_max_s=_sig(timing.model_max_s), repeats=timing.repeats,
-            warmup=timing.warmup, layer_latency_sum_s=_sig(timing.layer_sum_s), energy_source=energy_note,
-            energy_j=_sig(host_power * timing.model_median_s) if meter is None or not meter.power_w else _sig(meter.joules_per_run),
-            power_w=_sig(host_power),
-        )
+
     total_macs = sum(lay.macs for lay in chain.layers)
     total_ew = sum(lay.elementwise_flops for lay in chain.layers)
     data = {
@@ -266,14 +202,93 @@ def profile_model(
         "task": task or loaded.task,
         "published_macs": loaded.published_macs,
         "tracer": cap.tracer,
-        "host": host,
+        "host": host["info"],
         "assumptions": notes,
         "layers": layers,
         "notes": f"input shapes {[list(a.shape) for a in args]}" if len(args) > 1 else None,
     }
-    data = {k: v for k, v in data.items() if v is not None}
-    profile = ProfileSpec.model_validate(data)
+    profile = ProfileSpec.model_validate({k: v for k, v in data.items() if v is not None})
     return (profile, chain) if return_chain else profile
+
+
+def _host_figures(timing: HostTiming | None, meter, host_power_w: float | None, device: str, notes: dict) -> dict:
+    """The profile's ``host`` section, the host power used for energy, and their notes."""
+    name = timing.device if timing else ("host-cuda" if device == "cuda" else "host-cpu")
+    info: dict = {"device": name, "cpu": _cpu_name(), "torch_version": torch.__version__}
+    if device == "cuda" and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+    if timing is None:
+        return {"name": name, "info": info, "power_w": None, "measured_energy": False}
+    measured = meter is not None and bool(meter.power_w)
+    if measured:
+        power, energy_note = meter.power_w, (
+            f"measured: {meter.source}, {meter.runs} whole-model runs, {meter.power_w:.2f} W average; per layer = "
+            "that average power x the layer's measured latency; the counter covers the whole package (other processes included)"
+        )
+    elif host_power_w is not None:
+        power, energy_note = host_power_w, f"estimated: host_power_w {host_power_w} W (given) x measured latency"
+    else:
+        power, energy_note = estimated_host_power_w(timing.threads)
+    notes[f"latency.{name}"] = (
+        f"measured on this host ({_cpu_name()}), batch 1, {timing.threads} threads, torch {torch.__version__}: "
+        f"median of {timing.repeats} timed runs after {timing.warmup} warm-up runs, spread = interquartile range; "
+        f"per layer: each layer a runnable segment, segments timed back to back in one pass, passes interleaved "
+        f"with whole-model runs, {timing.call_overhead_s * 1e6:.1f} us segment-call overhead subtracted; "
+        f"sum of layers / whole model = {timing.sum_ratio:.3f}"
+    )
+    notes[f"energy.{name}"] = energy_note
+    info.update(
+        threads=timing.threads,
+        measured_latency_s=_sig(timing.model_median_s),
+        latency_spread_s=_sig(timing.model_spread_s),
+        latency_min_s=_sig(timing.model_min_s),
+        latency_max_s=_sig(timing.model_max_s),
+        repeats=timing.repeats,
+        warmup=timing.warmup,
+        layer_latency_sum_s=_sig(timing.layer_sum_s),
+        energy_source=energy_note,
+        energy_j=_sig(meter.joules_per_run if measured else power * timing.model_median_s),
+        power_w=_sig(power),
+    )
+    return {"name": name, "info": info, "power_w": power, "measured_energy": measured}
+
+
+def _layer_entry(chain: Chain, i: int, dtype: str, other_dtypes: list[str], timing, host: dict, estimates: dict) -> dict:
+    """One layer of the profile: counts, bytes, measured host and estimated device figures."""
+    lay = chain.layers[i]
+    elem = DTYPE_BYTES[dtype]
+    entry: dict = {
+        "name": lay.name,
+        "macs": lay.macs,
+        "param_bytes": chain.param_bytes(i, dtype),
+        "out_bytes": chain.out_bytes(i, elem),
+        "peak_activation_bytes": chain.peak_activation_bytes(i, elem),
+        "params": lay.params,
+        "flops": 2 * lay.macs + lay.elementwise_flops,
+        "elementwise_flops": lay.elementwise_flops,
+        "op_types": lay.op_types,
+        "latency_s": {},
+        "latency_source": {},
+        "latency_spread_s": {},
+        "energy_j": {},
+        "energy_source": {},
+        "param_bytes_by_dtype": {p: chain.param_bytes(i, p) for p in other_dtypes},
+        "peak_activation_bytes_by_dtype": {p: chain.peak_activation_bytes(i, DTYPE_BYTES[p]) for p in other_dtypes},
+    }
+    if timing is not None:
+        name, t = host["name"], timing.layer_median_s[i]
+        entry["latency_s"][name] = _sig(t)
+        entry["latency_source"][name] = "measured"
+        entry["latency_spread_s"][name] = _sig(timing.layer_spread_s[i])
+        entry["energy_j"][name] = _sig(t * host["power_w"])
+        entry["energy_source"][name] = "measured" if host["measured_energy"] else "estimated"
+    for d, per_layer in estimates.items():
+        est = per_layer[i]
+        entry["latency_s"][d] = _sig(est.latency_s)
+        entry["latency_source"][d] = "estimated"
+        entry["energy_j"][d] = _sig(est.energy_j)
+        entry["energy_source"][d] = "estimated"
+    return entry
 
 
 def _method_notes(chain: Chain, dtype: str, elem: int, args: tuple) -> dict[str, str]:

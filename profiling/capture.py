@@ -1,11 +1,6 @@
-"""Graph capture: trace a model into one fx graph and run it once, recording
-every node's value sizes, storage, MACs, element-wise FLOPs and parameters.
-
-torch.fx symbolic tracing comes first (it keeps ``nn`` modules as nodes, so
-layer names read like the model's attributes); ``torch.export`` takes over
-where fx cannot trace, e.g. Python control flow on tensor shapes. When both
-fail, :class:`CaptureError` names the construct (file, line and source text of
-the user's code) and what each tracer said.
+"""Graph capture: trace a model into one fx graph (:mod:`profiling.tracing`)
+and run it once, recording every node's value sizes, storage, MACs,
+element-wise FLOPs and parameters.
 
 Capture specialises the graph to the example input: values that are pure
 shape metadata (``x.shape[0]``, ``x.size(1) // 4``) are folded into
@@ -16,25 +11,20 @@ anyway.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import io
-import linecache
-import logging
 import operator
-import os
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import fx
-from torch.utils._pytree import tree_flatten, tree_unflatten
+from torch.utils._pytree import tree_flatten
 
-from placement.errors import IdnplanError, InputError
+from placement.errors import InputError
 
 from .counting import CountingMode, NodeCost
+from .tracing import CaptureError, trace
 
-_TORCH_DIR = os.path.dirname(torch.__file__)
+__all__ = ["Capture", "CaptureError", "ValueInfo", "capture", "trace"]
 _COMPUTE_OPS = ("call_function", "call_method", "call_module")
 _META_ATTRS = {"shape", "dtype", "device", "ndim", "is_cuda", "layout", "requires_grad"}
 _META_METHODS = {"size", "dim", "numel", "nelement", "type", "get_device", "element_size"}
@@ -45,12 +35,6 @@ _PURE_FUNCS = {
     builtins.float, builtins.min, builtins.max, builtins.tuple, builtins.list, builtins.abs,
 }
 _CONSTANT_TYPES = (int, float, bool, str, torch.dtype, torch.device, torch.Size, type(None))
-
-
-class CaptureError(IdnplanError):
-    """Neither torch.fx nor torch.export could capture the model's graph (exit code 2)."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -133,117 +117,6 @@ class Capture:
     def uncounted_ops(self) -> list[str]:
         """ATen operators met that have neither a formula nor a known zero cost."""
         return sorted({op for c in self.costs.values() for op in c.uncounted})
-
-
-# -- tracing --------------------------------------------------------------------------
-
-
-def _user_frame(exc: BaseException) -> str | None:
-    """``file:line: source`` of the deepest traceback frame outside torch."""
-    found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.startswith(_TORCH_DIR) or frame.filename.startswith("<"):
-            continue
-        if os.sep + "profiling" + os.sep + "capture.py" in frame.filename:
-            continue
-        line = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
-        found = f"{os.path.basename(frame.filename)}:{frame.lineno}: {line}"
-    return found
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
-def _trace_fx(model: torch.nn.Module) -> fx.GraphModule:
-    tracer = fx.Tracer()
-    graph = tracer.trace(model)
-    return fx.GraphModule(tracer.root, graph, model.__class__.__name__)
-
-
-@contextlib.contextmanager
-def _quiet_logs():
-    """torch.export logs and prints whole graphs when it fails; the caller reports the failure itself."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        logging.disable(previous)
-
-
-def _trace_export(model: torch.nn.Module, args: tuple) -> fx.GraphModule:
-    with _quiet_logs():
-        program = torch.export.export(model, args, strict=False)
-    gm = program.module()
-    # The exported module carries a guard node re-checking input shapes; the
-    # capture is specialised to these shapes already, so it is dropped.
-    for node in list(gm.graph.nodes):
-        if node.op == "call_module" and node.target == "_guards_fn":
-            gm.graph.erase_node(node)
-    # Its graph returns flat outputs and a pytree codegen rebuilds the model's
-    # output structure; the structure goes into the graph itself so that the
-    # pieces cut from it (profiling.split) return what the model returns.
-    codegen = gm.graph._codegen
-    spec = getattr(getattr(codegen, "pytree_info", None), "out_spec", None)
-    if spec is not None:
-        out = next(n for n in gm.graph.nodes if n.op == "output")
-        flat = out.args[0] if isinstance(out.args[0], (tuple, list)) else (out.args[0],)
-        out.args = (tree_unflatten(list(flat), spec),)
-        gm.graph._codegen = fx.graph.CodeGen()
-    gm.recompile()
-    return gm
-
-
-def trace(model: torch.nn.Module, args: tuple, tracer: str = "auto") -> tuple[fx.GraphModule, str, list[str]]:
-    """Trace ``model`` with torch.fx, else torch.export.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        The model, in eval mode.
-    args : tuple of torch.Tensor
-        Example inputs.
-    tracer : {"auto", "fx", "export"}
-        Force one tracer; "auto" tries fx first.
-
-    Returns
-    -------
-    gm, name, notes
-        The graph module, the tracer that produced it and notes for the profile.
-
-    Raises
-    ------
-    CaptureError
-        When no tracer can capture the model, naming the construct.
-    """
-    errors: list[tuple[str, BaseException]] = []
-    if tracer in ("auto", "fx"):
-        try:
-            return _trace_fx(model), "torch.fx", []
-        except Exception as exc:  # noqa: BLE001 - any trace failure means: try the next tracer
-            errors.append(("torch.fx", exc))
-    if tracer in ("auto", "export"):
-        try:
-            gm = _trace_export(model, args)
-            notes = []
-            if errors:
-                where = _user_frame(errors[0][1]) or "unknown location"
-                notes.append(f"torch.fx could not trace ({where}; {_first_line(errors[0][1])}); captured with torch.export")
-            return gm, "torch.export", notes
-        except Exception as exc:  # noqa: BLE001
-            errors.append(("torch.export", exc))
-    parts = []
-    for name, exc in errors:
-        where = _user_frame(exc)
-        parts.append(f"{name} failed at {where or 'an unknown location'} ({_first_line(exc)})")
-    raise CaptureError(
-        f"cannot capture the graph of {type(model).__name__}: " + "; ".join(parts)
-        + ". Data-dependent Python control flow cannot be traced: express it with torch.where or torch.cond,"
-        " or move it out of forward()."
-    )
 
 
 # -- execution and recording ------------------------------------------------------------
@@ -337,11 +210,6 @@ def _fold_constants(gm: fx.GraphModule, env: dict) -> set[fx.Node]:
 def _module_stack(node: fx.Node) -> list[str]:
     stack = node.meta.get("nn_module_stack") or {}
     return list(stack.keys())
-
-
-def _module_paths(node: fx.Node) -> list[str]:
-    stack = node.meta.get("nn_module_stack") or {}
-    return [v[0] if isinstance(v, tuple) else str(v) for v in stack.values()]
 
 
 def capture(model: torch.nn.Module, args: tuple, tracer: str = "auto") -> Capture:
