@@ -47,7 +47,9 @@ TINYNET = textwrap.dedent(
 def test_readme_example_user_model(tmp_path, monkeypatch, capsys):
     (tmp_path / "mymodel.py").write_text(TINYNET)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    # as under the `idnplan` console script: the current folder is not on sys.path
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    monkeypatch.delitem(sys.modules, "mymodel", raising=False)
     code = main(["profile", "mymodel:build", "--input-shape", "1,3,32,32", "--devices", "cortex-m7,rpi4", "--repeats", "5", "--out", "mymodel.json"])
     out = capsys.readouterr().out
     assert code == 0
