@@ -212,11 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")
-    s.add_argument("--input-shape", default="1,3,224,224", help="comma-separated input shape (default 1,3,224,224)")
-    s.add_argument("--devices", default="", help="comma-separated catalog device types to estimate for")
-    s.add_argument("--no-latency", action="store_true", help="skip host latency measurement")
-    s.add_argument("--dtype", choices=["float32", "float16", "int8"], default="float32")
-    s.add_argument("--out", "-o", metavar="PROFILE.json")
+    s.add_argument("--input-shape", default="1,3,224,224", help="comma-separated input shape, ';' between several inputs (default 1,3,224,224)")
+    s.add_argument("--devices", default="", help="comma-separated catalog device types to estimate for (default: the whole catalog)")
+    s.add_argument("--no-latency", action="store_true", help="skip host latency and energy measurement (counts and estimates only)")
+    s.add_argument("--dtype", choices=["float32", "float16", "int8"], default="float32", help="precision of byte figures (default float32)")
+    s.add_argument("--out", "-o", metavar="PROFILE.json", help="write the profile here (atomically)")
+    s.add_argument("--name", help="model id in the profile (default: the torchvision name or the callable's name)")
+    s.add_argument("--repeats", type=int, default=20, help="timed runs for host latency (default 20)")
+    s.add_argument("--threads", type=int, help="torch threads while timing (default: torch's default)")
+    s.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where host latency is measured (default cpu)")
+    s.add_argument("--quiet", "-q", action="store_true", help="no table")
     s.set_defaults(func=cmd_profile)
     return p
 

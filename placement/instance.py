@@ -308,9 +308,27 @@ def load_instance(path: str | os.PathLike) -> Instance:
     return _build(spec, Path(path).resolve().parent, display, lines)
 
 
-def save_instance(spec: InstanceSpec, path: str | os.PathLike) -> None:
-    """Write an instance spec as YAML or JSON (by suffix), atomically."""
+def save_instance(spec: InstanceSpec, path: str | os.PathLike, source_dir: str | os.PathLike | None = None) -> None:
+    """Write an instance spec as YAML or JSON (by suffix), atomically.
+
+    Relative ``profile`` paths in ``spec`` are read relative to ``source_dir``
+    (the folder of the file the spec came from; default: the destination's
+    folder, i.e. written unchanged). When the two folders differ, each such
+    path is rewritten so it still names the same file from ``path``.
+    """
     data = spec.model_dump(mode="json", exclude_unset=True)
+    if source_dir is not None:
+        dest_dir = Path(path).resolve().parent
+        src = Path(source_dir).resolve()
+        if src != dest_dir:
+            for m in data.get("models", []):
+                ref = m.get("profile")
+                if isinstance(ref, str) and not Path(ref).is_absolute():
+                    target = (src / ref).resolve()
+                    try:
+                        m["profile"] = os.path.relpath(target, dest_dir)
+                    except ValueError:  # another drive on Windows
+                        m["profile"] = str(target)
     # objective and options are written in full, so a file says what it means
     data["objective"] = spec.objective.model_dump(mode="json")
     data["options"] = spec.options.model_dump(mode="json")

@@ -111,6 +111,16 @@ class LayerSpec(Strict):
     flops: NonNegFloat | None = None
     elementwise_flops: NonNegFloat | None = None
     op_types: list[str] | None = None
+    latency_spread_s: dict[str, NonNegFloat] = Field(
+        default_factory=dict, description="Interquartile range of measured latencies, per device."
+    )
+    param_bytes_by_dtype: dict[str, NonNegFloat] = Field(
+        default_factory=dict,
+        description="Parameter bytes stored at another precision (int8: int32 biases), e.g. an MCU's flash footprint.",
+    )
+    peak_activation_bytes_by_dtype: dict[str, NonNegFloat] = Field(
+        default_factory=dict, description="peak_activation_bytes with activations at another precision."
+    )
 
 
 class GraphNodeSpec(Strict):
@@ -233,6 +243,13 @@ class HostInfo(Strict):
     gpu: str | None = None
     torch_version: str | None = None
     energy_source: str | None = None
+    latency_min_s: NonNegFloat | None = None
+    latency_max_s: NonNegFloat | None = None
+    layer_latency_sum_s: NonNegFloat | None = Field(
+        default=None, description="Sum of the layers' measured median latencies (compare with measured_latency_s)."
+    )
+    energy_j: NonNegFloat | None = Field(default=None, description="Energy per inference; energy_source says how it was obtained.")
+    power_w: NonNegFloat | None = None
 
 
 class ProfileSpec(Strict):
@@ -250,6 +267,8 @@ class ProfileSpec(Strict):
     param_bytes: NonNegFloat | None = None
     accuracy: Fraction | None = None
     task: str | None = None
+    published_macs: NonNegFloat | None = Field(default=None, description="MACs as published for the model (e.g. torchvision's _ops).")
+    tracer: str | None = None
     host: HostInfo | None = None
     assumptions: dict[str, str] = Field(default_factory=dict)
     layers: list[LayerSpec] = Field(min_length=1)

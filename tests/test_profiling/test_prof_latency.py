@@ -1,0 +1,133 @@
+"""Host latency (per-layer sum vs whole model) and energy measurement/estimation."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import prof_models as models  # noqa: E402
+
+import profiling.api as api  # noqa: E402
+from profiling import measure_host, profile_model  # noqa: E402
+from profiling.energy import EnergyMeter, estimated_host_power_w, open_meter  # noqa: E402
+
+
+def test_layer_sum_tracks_whole_model(tv_profiles):
+    """Generous bounds here; the benchmark reports the +-10 % figure for all eight models."""
+    loaded, _, chain, x = tv_profiles.get("mobilenet_v3_small")
+    # One thread: with another process on the two cores (pytest -n 2, a busy CI
+    # host) two-thread runs of the whole model stall in OpenMP barriers that the
+    # short segments mostly escape. A burst of contention can still skew one
+    # measurement; the figure must come right in one of three.
+    ratios = []
+    for _attempt in range(3):
+        t = measure_host(loaded.model, chain, (x,), warmup=2, repeats=7, max_repeats=15, threads=1)
+        ratios.append(t.sum_ratio)
+        if 0.7 < t.sum_ratio < 1.3:
+            break
+    assert 0.7 < ratios[-1] < 1.3, ratios
+    assert len(t.layer_median_s) == len(chain.layers)
+    assert all(v >= 0 for v in t.layer_median_s)
+    assert t.model_min_s <= t.model_median_s <= t.model_max_s
+    assert 7 <= t.repeats <= 15 and t.warmup == 2
+    assert 0 < t.call_overhead_s < 1e-3
+
+
+def test_threads_are_recorded_and_restored():
+    before = torch.get_num_threads()
+    t = measure_host(models.Skip().eval(), _chain(models.Skip().eval()), (torch.randn(1, 4, 6, 6),), warmup=1, repeats=3, threads=1)
+    assert t.threads == 1 and t.device == "host-cpu"
+    assert torch.get_num_threads() == before
+
+
+def _chain(model):
+    _, chain = profile_model(model, (1, 4, 6, 6), latency=False, devices=[], return_chain=True)
+    return chain
+
+
+def test_profile_labels_measured_host_and_estimated_devices():
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=["cortex-m7"], warmup=1, repeats=5)
+    for lay in p.layers:
+        assert lay.latency_source == {"host-cpu": "measured", "cortex-m7": "estimated"}
+        assert set(lay.latency_spread_s) == {"host-cpu"}
+        assert lay.energy_source["cortex-m7"] == "estimated"
+    h = p.host
+    assert h.repeats >= 5 and h.warmup == 1 and h.threads >= 1
+    assert h.layer_latency_sum_s == pytest.approx(sum(lay.latency_s["host-cpu"] for lay in p.layers), rel=1e-4)
+    assert "latency.host-cpu" in p.assumptions and "energy.host-cpu" in p.assumptions
+
+
+def _fake_powercap(tmp_path, value=1_000_000, wrap=10_000_000):
+    zone = tmp_path / "intel-rapl:0"
+    zone.mkdir()
+    (zone / "energy_uj").write_text(str(value))
+    (zone / "max_energy_range_uj").write_text(str(wrap))
+    (zone / "name").write_text("package-0")
+    sub = tmp_path / "intel-rapl:0:0"  # a sub-zone: inside the package, must not be added again
+    sub.mkdir()
+    (sub / "energy_uj").write_text("5")
+    return zone / "energy_uj"
+
+
+def test_rapl_meter_reads_package_zones_and_wraps(tmp_path):
+    counter = _fake_powercap(tmp_path)
+    meter = open_meter(powercap_root=str(tmp_path))
+    assert meter is not None and "package-0" in meter.source
+    meter.start()
+    counter.write_text(str(1_000_000 + 250_000))  # 0.25 J
+    meter.stop(0.05)
+    counter.write_text(str(9_900_000))
+    meter.start()
+    counter.write_text(str(150_000))  # wrapped: 0.1 J + 0.15 J
+    meter.stop(0.05)
+    assert meter.joules == pytest.approx(0.5)
+    assert meter.joules_per_run == pytest.approx(0.25)
+    assert meter.power_w == pytest.approx(5.0)
+
+
+def test_no_powercap_means_no_meter(tmp_path):
+    assert open_meter(powercap_root=str(tmp_path)) is None
+
+
+def test_measured_energy_is_power_times_layer_latency(monkeypatch):
+    state = {"j": 0.0}
+
+    def read():
+        state["j"] += 0.01  # 10 mJ per read: the meter sees 10 mJ per run
+        return state["j"]
+
+    monkeypatch.setattr(api, "open_meter", lambda *a, **k: EnergyMeter(source="fake counter", _read=read))
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=5)
+    assert p.host.energy_source.startswith("measured: fake counter")
+    assert p.host.energy_j == pytest.approx(0.01)
+    for lay in p.layers:
+        assert lay.energy_source["host-cpu"] == "measured"
+        assert lay.energy_j["host-cpu"] == pytest.approx(lay.latency_s["host-cpu"] * p.host.power_w, rel=1e-4)
+
+
+def test_estimated_energy_without_a_counter(monkeypatch):
+    monkeypatch.setattr(api, "open_meter", lambda *a, **k: None)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, threads=1)
+    watts, why = estimated_host_power_w(1)
+    assert watts == pytest.approx(6.75)
+    assert p.host.energy_source == why and p.host.power_w == pytest.approx(6.75)
+    assert all(lay.energy_source["host-cpu"] == "estimated" for lay in p.layers)
+    p2 = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, host_power_w=3.0)
+    assert p2.host.power_w == 3.0 and "given" in p2.host.energy_source
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_latency_with_events():
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda", warmup=2, repeats=5)
+    assert p.host.device == "host-cuda" and p.host.gpu
+    assert all(lay.latency_source["host-cuda"] == "measured" for lay in p.layers)
+
+
+def test_cuda_without_a_gpu_is_an_input_error():
+    from placement.errors import InputError
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(InputError, match="cuda"):
+        profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda")
