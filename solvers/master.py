@@ -24,6 +24,8 @@ per-term Python model objects.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -73,13 +75,52 @@ class Solution:
     time_s: float
 
 
+_BANNER_SHOWN = False
+
+
+def new_highs(verbose: bool = False) -> highspy.Highs:
+    """A HiGHS instance with console output off (on with ``verbose``).
+
+    highspy >= 1.16 prints a copyright banner to the process's stdout (file
+    descriptor 1, past ``sys.stdout``) the first time a ``Highs`` is built in a
+    process, which would land in the middle of a printed plan. The first
+    construction therefore runs with descriptor 1 pointed at /dev/null, unless
+    ``verbose``; later ones print nothing anyway. Pyomo's HiGHS interface builds
+    its own instances, so calling this once before it also keeps it quiet.
+    """
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN or verbose:
+        _BANNER_SHOWN = True
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+        except OSError:  # no descriptor 1 at all: nothing to protect
+            _BANNER_SHOWN = True
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", bool(verbose))
+            return h
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                try:
+                    h = highspy.Highs()
+                finally:
+                    os.dup2(saved, 1)
+        finally:
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", bool(verbose))
+    return h
+
+
 class Master:
     """The master model of one instance (see module docstring)."""
 
     def __init__(self, instance: Instance, *, threads: int | None = None, seed: int = 0, verbose: bool = False):
         self.instance = instance
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", bool(verbose))
+        self.h = new_highs(verbose)
         self.h.setOptionValue("random_seed", int(seed))
         self.h.setOptionValue("mip_feasibility_tolerance", 1e-7)
         self.h.setOptionValue("dual_feasibility_tolerance", 1e-9)

@@ -24,6 +24,7 @@ from placement.plan import Plan, PlanStatus, Termination
 
 from .candidates import candidate_routes, origin_tree
 from .columns import Column, column_from_candidate, storage_nodes
+from .master import new_highs
 from .registry import MethodError, SolveOptions, register
 
 #: Refuse to enumerate more routes than this (use ``milp`` instead).
@@ -119,6 +120,7 @@ def milp_pyomo(instance: Instance, opts: SolveOptions) -> Plan:
         raise InfeasibleError(reasons, method="milp-pyomo")
     model = build_model(instance, cols)
     build = time.perf_counter() - t0
+    new_highs(opts.verbose)  # the first HiGHS of the process prints a banner; let it be this quiet one
     solver = Highs()
     kw = {"rel_gap": opts.mip_gap, "load_solutions": False, "raise_exception_on_nonoptimal_result": False}
     if opts.time_limit_s:

@@ -130,3 +130,13 @@ def test_console_script_runs_without_traceback(tmp_path):
     (tmp_path / "bad.yaml").write_text("name: [\n")
     res = subprocess.run(exe + ["validate", str(tmp_path / "bad.yaml")], capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert res.returncode == 2 and "malformed YAML" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("method", ["milp", "milp-pyomo"])
+def test_solve_output_is_only_the_plan(method):
+    """No solver banner (highspy >= 1.16 prints one on its first construction) in a printed plan."""
+    exe = [sys.executable, "-m", "placement.cli", "solve", str(INSTANCES / "idn-10.yaml"), "--method", method]
+    res = subprocess.run(exe, capture_output=True, text=True, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"instance idn-10  method {method}  status optimal")
+    assert "HiGHS" not in res.stdout and "Copyright" not in res.stdout
