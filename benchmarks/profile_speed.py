@@ -34,18 +34,7 @@ import torchvision
 
 from placement.report import table
 from profiling import profile_model
-from profiling.loader import torchvision_metadata
-
-MODELS = [
-    "resnet18",
-    "resnet50",
-    "mobilenet_v2",
-    "mobilenet_v3_small",
-    "efficientnet_b0",
-    "squeezenet1_1",
-    "regnet_y_400mf",
-    "vit_b_16",
-]
+from profiling.loader import REFERENCE_MODELS, torchvision_metadata
 
 
 def _fvcore(model, x) -> float:
@@ -148,7 +137,7 @@ def run(models: list[str], repeats: int, latency: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated torchvision model names")
+    parser.add_argument("--models", default=",".join(REFERENCE_MODELS), help="comma-separated torchvision model names")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each counter (default 3)")
     parser.add_argument("--no-latency", action="store_true", help="skip the profiles with host latency")
     args = parser.parse_args(argv)

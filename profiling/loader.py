@@ -22,6 +22,20 @@ from placement.errors import InputError
 #: ``@IMAGENET1K_V2`` picks another).
 DEFAULT_WEIGHTS = "IMAGENET1K_V1"
 
+#: The torchvision models the profiler is checked against (published MACs and
+#: parameter counts in their weight metadata): the tests, the speed benchmark
+#: and the shipped profiles in ``instances/profiles/`` all use this list.
+REFERENCE_MODELS = [
+    "resnet18",
+    "resnet50",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "squeezenet1_1",
+    "regnet_y_400mf",
+    "vit_b_16",
+]
+
 
 @dataclass
 class LoadedModel:

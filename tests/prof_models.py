@@ -117,16 +117,3 @@ class DataBranch(nn.Module):
 def build_skip():
     """A factory for the `module:callable` CLI test."""
     return Skip()
-
-
-#: torchvision reference models of issue 3: published MACs (weights `_ops`) and params.
-REFERENCE_MODELS = [
-    "resnet18",
-    "resnet50",
-    "mobilenet_v2",
-    "mobilenet_v3_small",
-    "efficientnet_b0",
-    "squeezenet1_1",
-    "regnet_y_400mf",
-    "vit_b_16",
-]

@@ -4,7 +4,6 @@ each torchvision reference model profiled once per session (no latency)."""
 from __future__ import annotations
 
 import pytest
-from prof_models import REFERENCE_MODELS  # noqa: F401  (re-exported for fixtures)
 
 
 class _Profiles:

@@ -7,9 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
-from prof_models import REFERENCE_MODELS  # noqa: E402
-
 from placement.schema import ProfileSpec  # noqa: E402
+from profiling.loader import REFERENCE_MODELS  # noqa: E402
 
 
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
