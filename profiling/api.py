@@ -183,7 +183,8 @@ def profile_model(
     timing, meter = _measure(module, chain, args, dtype, device, warmup, repeats, threads, notes) if latency else (None, None)
     host = _host_figures(timing, meter, host_power_w, device, notes)
     catalog = builtin_catalog()
-    estimates = {d: estimate_layers(chain, d, catalog[d]) for d in device_names}
+    node_s = {d: estimate_nodes(chain, catalog[d]) for d in device_names}
+    estimates = {d: estimate_layers(chain, d, catalog[d], node_latency_s=node_s[d]) for d in device_names}
     for d in device_names:
         notes[f"estimate.{d}"] = device_assumptions(d, catalog[d])
     other_dtypes = sorted({catalog[d].precision or "float32" for d in device_names} - {dtype})
@@ -191,7 +192,7 @@ def profile_model(
     notes.update(_method_notes(chain, dtype, elem, args))
     graph_data = None
     if graph:
-        graph_data, notes["graph"] = graph_section(chain, dtype, {d: estimate_nodes(chain, catalog[d]) for d in device_names})
+        graph_data, notes["graph"] = graph_section(chain, dtype, {d: [_sig(t) for t in ts] for d, ts in node_s.items()})
 
     total_macs = sum(lay.macs for lay in chain.layers)
     total_ew = sum(lay.elementwise_flops for lay in chain.layers)

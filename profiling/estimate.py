@@ -146,7 +146,9 @@ def estimate_nodes(chain: Chain, spec: DeviceSpec, capture_elem_size: int = 4) -
     return out
 
 
-def estimate_layers(chain: Chain, name: str, spec: DeviceSpec, capture_elem_size: int = 4) -> list[DeviceEstimate]:
+def estimate_layers(
+    chain: Chain, name: str, spec: DeviceSpec, capture_elem_size: int = 4, node_latency_s: list[float] | None = None
+) -> list[DeviceEstimate]:
     """Estimated figures of every layer of ``chain`` on device type ``name``.
 
     Parameters
@@ -159,6 +161,8 @@ def estimate_layers(chain: Chain, name: str, spec: DeviceSpec, capture_elem_size
         Its catalog entry.
     capture_elem_size : int
         Bytes per floating-point element of the run that recorded the traffic.
+    node_latency_s : list of float, optional
+        :func:`estimate_nodes` for this device, when already computed.
 
     Returns
     -------
@@ -167,7 +171,7 @@ def estimate_layers(chain: Chain, name: str, spec: DeviceSpec, capture_elem_size
     precision = spec.precision or "float32"
     elem = DTYPE_BYTES[precision]
     power = spec.active_power_w or 0.0
-    node_s = estimate_nodes(chain, spec, capture_elem_size)
+    node_s = node_latency_s if node_latency_s is not None else estimate_nodes(chain, spec, capture_elem_size)
     out = []
     for i, lay in enumerate(chain.layers):
         total = float(sum(node_s[lay.start : lay.end + 1]))

@@ -19,7 +19,7 @@ from torch import fx
 from .chain import DTYPE_BYTES, Chain, param_storage_bytes
 
 
-def graph_section(chain: Chain, dtype: str, node_latency_s: dict[str, list[float]], digits: int = 6) -> tuple[dict | None, str]:
+def graph_section(chain: Chain, dtype: str, node_latency_s: dict[str, list[float]]) -> tuple[dict | None, str]:
     """The ``graph`` of a profile and a note on how it was built.
 
     Parameters
@@ -30,9 +30,8 @@ def graph_section(chain: Chain, dtype: str, node_latency_s: dict[str, list[float
         Precision of the byte figures.
     node_latency_s : dict
         Device type -> per-node estimated latency (seconds), in the order of
-        ``chain.capture.nodes`` (:func:`profiling.estimate.estimate_nodes`).
-    digits : int
-        Significant digits kept for latencies.
+        ``chain.capture.nodes`` (:func:`profiling.estimate.estimate_nodes`),
+        written as given.
 
     Returns
     -------
@@ -43,8 +42,7 @@ def graph_section(chain: Chain, dtype: str, node_latency_s: dict[str, list[float
     cap = chain.capture
     if not cap.nodes:
         return None, "no graph: the model has no compute nodes"
-    out_args = [a for a in cap.output.all_input_nodes]
-    if out_args != [cap.nodes[-1]]:
+    if cap.output.all_input_nodes != [cap.nodes[-1]]:
         return None, "no graph: the model's output is not the single last node of its graph (several outputs)"
     elem = DTYPE_BYTES[dtype]
     layer_of = {}
@@ -66,7 +64,7 @@ def graph_section(chain: Chain, dtype: str, node_latency_s: dict[str, list[float
             "macs": cap.costs[node].macs,
             "param_bytes": sum(param_storage_bytes(t.shape, dtype) for _, t in cap.params.get(node, [])),
             "out_bytes": cap.values[node].nbytes(elem),
-            "latency_s": {d: float(f"{per_node[p]:.{digits}g}") for d, per_node in node_latency_s.items()},
+            "latency_s": {d: per_node[p] for d, per_node in node_latency_s.items()},
             "layer": layer_of[p],
         }
         nodes.append(entry)
