@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import highspy
@@ -78,6 +79,24 @@ class Solution:
 _BANNER_SHOWN = False
 
 
+@contextmanager
+def _stdout_descriptor_silenced():
+    """Point file descriptor 1 at /dev/null for the block (as is, where there is none)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 at all: nothing to protect
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def new_highs(verbose: bool = False) -> highspy.Highs:
     """A HiGHS instance with console output off (on with ``verbose``).
 
@@ -90,27 +109,11 @@ def new_highs(verbose: bool = False) -> highspy.Highs:
     """
     global _BANNER_SHOWN
     if _BANNER_SHOWN or verbose:
-        _BANNER_SHOWN = True
         h = highspy.Highs()
     else:
-        sys.stdout.flush()
-        try:
-            saved = os.dup(1)
-        except OSError:  # no descriptor 1 at all: nothing to protect
-            _BANNER_SHOWN = True
+        with _stdout_descriptor_silenced():
             h = highspy.Highs()
-            h.setOptionValue("output_flag", bool(verbose))
-            return h
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                try:
-                    h = highspy.Highs()
-                finally:
-                    os.dup2(saved, 1)
-        finally:
-            os.close(saved)
-        _BANNER_SHOWN = True
+    _BANNER_SHOWN = True
     h.setOptionValue("output_flag", bool(verbose))
     return h
 
