@@ -285,6 +285,16 @@ def parse_model(
         raise InputError(validation_problems(exc, file, lines, model)) from None
 
 
+def reference_from(folder: str | os.PathLike, target: str | os.PathLike) -> str:
+    """How a file in ``folder`` names ``target``: a relative POSIX path, or the
+    absolute one where none exists (another drive on Windows)."""
+    resolved = Path(target).resolve()
+    try:
+        return Path(os.path.relpath(resolved, Path(folder).resolve())).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a reader sees the old file or the new one.
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .catalog import Device, builtin_catalog, catalog_devices, merge_devices
 from .errors import InputError, Problem
-from .fileio import atomic_write_text, dump_json, dump_yaml, lookup_line, parse_model, read_document
+from .fileio import atomic_write_text, dump_json, dump_yaml, lookup_line, parse_model, read_document, reference_from
 from .network import Link, Network
 from .schema import GraphSpec, InstanceSpec, LayerSpec, ProfileSpec
 from .validate import check_references, check_semantics
@@ -324,11 +324,7 @@ def save_instance(spec: InstanceSpec, path: str | os.PathLike, source_dir: str |
             for m in data.get("models", []):
                 ref = m.get("profile")
                 if isinstance(ref, str) and not Path(ref).is_absolute():
-                    target = (src / ref).resolve()
-                    try:
-                        m["profile"] = os.path.relpath(target, dest_dir)
-                    except ValueError:  # another drive on Windows
-                        m["profile"] = str(target)
+                    m["profile"] = reference_from(dest_dir, src / ref)
     # objective and options are written in full, so a file says what it means
     data["objective"] = spec.objective.model_dump(mode="json")
     data["options"] = spec.options.model_dump(mode="json")

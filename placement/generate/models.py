@@ -9,13 +9,12 @@ synthetic in their description; use profiles for real models.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, Problem
-from ..fileio import parse_model, read_document
+from ..fileio import parse_model, read_document, reference_from
 from ..schema import LayerSpec, ModelSpec, ProfileSpec
 from .config import Models, SyntheticModels
 
@@ -78,13 +77,12 @@ def profile_models(cfg: Models, base_dir: Path, out_dir: Path) -> list[ModelSpec
         if accuracy is None:
             problems.append(Problem(str(full), "accuracy", f"profile has no accuracy; give models.profiles[{i}].accuracy"))
             continue
-        rel = os.path.relpath(full.resolve(), out_dir.resolve())
         out.append(ModelSpec(
             id=entry.id or prof.model,
             task=entry.task,
             accuracy=accuracy,
             input_bytes=prof.input_bytes,
-            profile=Path(rel).as_posix(),
+            profile=reference_from(out_dir, full),
         ))
     if problems:
         raise InputError(problems)
