@@ -83,7 +83,19 @@ def _scope_gap(stats: dict) -> float | None:
     return max(0.0, (obj - bound) / max(abs(obj), 1e-12))
 
 
-def scaling(sizes: list[str], naive: bool, naive_limit: float, workdir: Path) -> list[dict]:
+def repeated(inst: Instance, method: str, repeats: int, **kw) -> dict:
+    """``run`` ``repeats`` times: the median run's figures, with the wall-time min and max."""
+    runs = []
+    for _ in range(repeats):
+        inst.cache.clear()
+        runs.append(run(inst, method, **kw))
+    runs.sort(key=lambda r: r["wall_s"])
+    res = dict(runs[(len(runs) - 1) // 2])
+    res.update(runs=len(runs), wall_min_s=runs[0]["wall_s"], wall_max_s=runs[-1]["wall_s"])
+    return res
+
+
+def scaling(sizes: list[str], naive: bool, naive_limit: float, workdir: Path, repeats: int = 1, naive_repeats: int = 1) -> list[dict]:
     rows = []
     for size in sizes:
         t = time.perf_counter()
@@ -92,8 +104,7 @@ def scaling(sizes: list[str], naive: bool, naive_limit: float, workdir: Path) ->
         print(f"[{size}] {inst.summary()} (generated and validated in {load:.1f} s)", flush=True)
         base = {"size": size, "nodes": len(inst.nodes), "classes": len(inst.demands)}
         for method, kw in [("milp", {}), ("milp", {"routes": "upward"})] + ([("milp-pyomo", {"routes": "upward", "time_limit_s": naive_limit})] if naive else []):
-            inst.cache.clear()
-            res = run(inst, method, **kw)
+            res = repeated(inst, method, naive_repeats if method == "milp-pyomo" else repeats, **kw)
             if method == "milp-pyomo":
                 res["method"] = "naive (milp-pyomo routes=upward)"
             rows.append({**base, **res})
@@ -157,18 +168,21 @@ def main() -> int:
     ap.add_argument("--sizes", default="S,M,L")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive Pyomo formulation")
     ap.add_argument("--naive-time-limit", type=float, default=900.0)
+    ap.add_argument("--repeats", type=int, default=1, help="runs of milp per size; wall time as median [min-max] (default 1)")
+    ap.add_argument("--naive-repeats", type=int, default=1, help="runs of the naive formulation per size (default 1: it is slow)")
     ap.add_argument("--no-gains", action="store_true")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="idnplan-bench-"))
     print(f"host: {platform.processor() or platform.machine()}, Python {platform.python_version()}; times in seconds, wall = whole method call")
-    rows = scaling(args.sizes.split(","), not args.no_naive, args.naive_time_limit, workdir)
+    rows = scaling(args.sizes.split(","), not args.no_naive, args.naive_time_limit, workdir, args.repeats, args.naive_repeats)
     print()
     print(table(
-        ["size", "nodes", "classes", "method", "status", "variables", "constraints", "build_s", "solve_s", "wall_s", "objective_J", "gap"],
+        ["size", "nodes", "classes", "method", "status", "variables", "constraints", "build_s", "solve_s", "wall_s median [min-max]", "runs", "objective_J", "gap"],
         [[r["size"], r["nodes"], r["classes"], r["method"], r["status"], r.get("variables") or "-", r.get("constraints") or "-",
-          fmt(r.get("build_s"), ".2f"), fmt(r.get("solve_s"), ".2f"), fmt(r["wall_s"], ".2f"), fmt(r.get("objective"), ".9f"), fmt(r.get("gap"), ".1e")] for r in rows],
-        "lrrllrrrrrrr",
+          fmt(r.get("build_s"), ".2f"), fmt(r.get("solve_s"), ".2f"), f"{r['wall_s']:.2f} [{r['wall_min_s']:.2f}-{r['wall_max_s']:.2f}]", r["runs"],
+          fmt(r.get("objective"), ".9f"), fmt(r.get("gap"), ".1e")] for r in rows],
+        "lrrllrrrrrrrr",
     ))
     print()
     for size in args.sizes.split(","):
@@ -176,7 +190,7 @@ def main() -> int:
         up, naive = by.get("milp routes=upward"), by.get("naive (milp-pyomo routes=upward)")
         full = by.get("milp")
         if up and naive and up.get("objective") and naive.get("objective"):
-            print(f"{size}: naive / milp on the same (upward) route space: {naive['wall_s'] / up['wall_s']:.1f}x wall time; objectives {naive['objective']:.9f} vs {up['objective']:.9f}")
+            print(f"{size}: naive / milp on the same (upward) route space: {naive['wall_s'] / up['wall_s']:.1f}x median wall time; objectives {naive['objective']:.9f} vs {up['objective']:.9f}")
         if full and up and full.get("objective") and up.get("objective"):
             print(f"{size}: whole route space vs upward only: J {full['objective']:.9f} vs {up['objective']:.9f} ({(up['objective'] - full['objective']) / up['objective']:.3%} better)")
     result = {"scaling": rows}
