@@ -41,7 +41,7 @@ def path_instance(layers: int, nodes: int, segments: int, seed: int = 0) -> Inst
     node_list[0]["memory_bytes"] = 2.0e7  # the device holds at most part of the model
     node_list[1]["memory_bytes"] = 6.0e7
     links = [
-        {"u": f"n{i}", "v": f"n{i + 1}", "bandwidth_bps": [2.5e6, 1.25e7, 1.25e8, 1.25e9, 1.25e9, 1.25e10][min(i, 5)],
+        {"u": f"n{i}", "v": f"n{i + 1}", "bandwidth_bytes_per_s": [2.5e6, 1.25e7, 1.25e8, 1.25e9, 1.25e9, 1.25e10][min(i, 5)],
          "latency_s": [0.004, 0.002, 0.001, 0.002, 0.01, 0.01][min(i, 5)], "energy_j_per_byte": 1e-8}
         for i in range(nodes - 1)
     ]

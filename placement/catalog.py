@@ -27,7 +27,7 @@ REQUIRED_CATALOG_FIELDS = (
     "effective_macs_per_s",
     "memory_bytes",
     "ram_bytes",
-    "memory_bandwidth_bps",
+    "memory_bandwidth_bytes_per_s",
     "active_power_w",
     "idle_power_w",
 )
@@ -50,15 +50,6 @@ class Device:
     active_power_w: float
     idle_power_w: float
     builtin: bool
-
-    @property
-    def throughput_source(self) -> str:
-        """Where the simple latency estimate's MAC/s figure comes from."""
-        if self.spec.effective_macs_per_s is not None:
-            return "effective_macs_per_s"
-        if self.spec.peak_flops is not None:
-            return "peak_flops / 2"
-        return "none"
 
 
 @functools.lru_cache(maxsize=1)

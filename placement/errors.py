@@ -25,7 +25,7 @@ class Problem:
     file : str or None
         The file the problem is in (as the user named it), if any.
     path : str
-        Field path inside the file, e.g. ``links[1].bandwidth_bps``; empty for
+        Field path inside the file, e.g. ``links[1].bandwidth_bytes_per_s``; empty for
         problems with the file as a whole (unreadable, malformed).
     message : str
         What is wrong, with the offending value.

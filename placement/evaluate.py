@@ -206,7 +206,7 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
         "mean_latency_s": acc["lat"] / L,
         "mean_inaccuracy": acc["inacc"] / L,
         "mean_energy_j": acc["energy"] / L,
-        "network_bytes_per_s": sum(l["load_bps"] for l in links.values()),
+        "network_bytes_per_s": sum(l["load_bytes_per_s"] for l in links.values()),
         "max_node_utilization": max((n["utilization"] for n in nodes.values()), default=0.0),
         "max_link_utilization": max((l["utilization"] for l in links.values()), default=0.0),
         "total_rate_rps": L,
@@ -286,10 +286,10 @@ def _link_loads(instance: Instance, plan: Plan, figures: dict[int, RouteFigures]
     cap_u = instance.max_utilization
     for (a, b), bps in sorted(load.items()):
         link = instance.network.link(a, b)
-        util = bps / link.bandwidth_bps
-        out[direction_key(a, b)] = {"load_bps": bps, "bandwidth_bps": link.bandwidth_bps, "utilization": util}
-        if not _within(bps, cap_u * link.bandwidth_bps):
-            v.append(Violation("link", f"links.{direction_key(a, b)}", f"carries {bps:,.1f} B/s > {cap_u:g} x {link.bandwidth_bps:,.1f} B/s ({util:.1%} of bandwidth)", bps, cap_u * link.bandwidth_bps))
+        util = bps / link.bandwidth_bytes_per_s
+        out[direction_key(a, b)] = {"load_bytes_per_s": bps, "bandwidth_bytes_per_s": link.bandwidth_bytes_per_s, "utilization": util}
+        if not _within(bps, cap_u * link.bandwidth_bytes_per_s):
+            v.append(Violation("link", f"links.{direction_key(a, b)}", f"carries {bps:,.1f} B/s > {cap_u:g} x {link.bandwidth_bytes_per_s:,.1f} B/s ({util:.1%} of bandwidth)", bps, cap_u * link.bandwidth_bytes_per_s))
     return out
 
 

@@ -143,7 +143,7 @@ def read_document(path: str | os.PathLike, display: str | None = None) -> tuple[
 
 
 def format_path(loc: tuple | list) -> str:
-    """Render a location tuple as ``links[1].bandwidth_bps``."""
+    """Render a location tuple as ``links[1].bandwidth_bytes_per_s``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -197,6 +197,14 @@ _TYPE_WORDS = {
 }
 
 
+#: Fields of earlier releases, with what replaces them.
+RENAMED_FIELDS = {
+    "bandwidth_bps": "renamed to 'bandwidth_bytes_per_s': the bandwidth in BYTES per second, not bits "
+    "(10 Mbit/s = 1.25e6 bytes/s); rename the field and check that the value is in bytes",
+    "memory_bandwidth_bps": "renamed to 'memory_bandwidth_bytes_per_s' (bytes per second, not bits)",
+}
+
+
 def _message(err: dict, model: type[BaseModel] | None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -205,6 +213,8 @@ def _message(err: dict, model: type[BaseModel] | None) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         field = err["loc"][-1] if err["loc"] else "?"
+        if field in RENAMED_FIELDS:
+            return RENAMED_FIELDS[str(field)]
         hint = ""
         known = _known_fields(model, err["loc"][:-1])
         close = difflib.get_close_matches(str(field), known, n=1)

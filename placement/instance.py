@@ -176,7 +176,7 @@ class Instance:
             self.nodes.append(Node(i, n.id, dev, n.tier, mem))
         self.node: dict[str, Node] = {n.id: n for n in self.nodes}
         if network is None:
-            links = [Link(i, l.u, l.v, float(l.bandwidth_bps), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
+            links = [Link(i, l.u, l.v, float(l.bandwidth_bytes_per_s), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
             network = Network([n.id for n in self.nodes], links)
         self.network = network
         self.links = network.links
@@ -262,7 +262,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
     if problems:
         raise InputError(problems)
     merged = merge_devices(spec.devices)
-    links = [Link(i, l.u, l.v, float(l.bandwidth_bps), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
+    links = [Link(i, l.u, l.v, float(l.bandwidth_bytes_per_s), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
     network = Network([n.id for n in spec.nodes], links)
     found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
     if found:

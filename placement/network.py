@@ -3,9 +3,10 @@
 Data moves on fixed paths: the path from ``a`` to ``b`` is the shortest by the
 sum of link ``latency_s``; among equally short paths the one whose sequence of
 node ids is lexicographically smallest wins. Because every link latency is
-strictly positive (validated), every prefix of such a path is itself the path
+non-negative and predecessors are chosen among nodes settled earlier (see
+:meth:`Network.tree_arrays`), every prefix of such a path is itself the path
 to its last node, so a route's transfers can always follow sub-paths of the
-path from the origin to its last computing node.
+path from the origin to its last computing node (zero-latency links included).
 
 Sums of floats that differ only by rounding (``0.1 + 0.2`` against ``0.3``)
 count as equal: distances within a relative 1e-12 are ties.
@@ -29,7 +30,7 @@ class Link:
     index: int
     u: str
     v: str
-    bandwidth_bps: float
+    bandwidth_bytes_per_s: float
     latency_s: float
     energy_j_per_byte: float
 
@@ -54,23 +55,18 @@ class Network:
         self.graph = nx.Graph()
         self.graph.add_nodes_from(nodes)
         self.links: list[Link] = list(links)
-        self._adj: dict[str, list[tuple[str, float]]] = {n: [] for n in self.graph.nodes}
         self._link_of: dict[tuple[str, str], Link] = {}
         for link in self.links:
             self.graph.add_edge(
                 link.u,
                 link.v,
                 index=link.index,
-                bandwidth_bps=link.bandwidth_bps,
+                bandwidth_bytes_per_s=link.bandwidth_bytes_per_s,
                 latency_s=link.latency_s,
                 energy_j_per_byte=link.energy_j_per_byte,
             )
-            self._adj[link.u].append((link.v, link.latency_s))
-            self._adj[link.v].append((link.u, link.latency_s))
             self._link_of[(link.u, link.v)] = link
             self._link_of[(link.v, link.u)] = link
-        for n in self._adj:
-            self._adj[n].sort()
         # arrays for scipy's Dijkstra: node positions and both directions of every link
         from scipy.sparse import csr_matrix
 
@@ -90,7 +86,7 @@ class Network:
         order = np.argsort(keys)
         self._dir_keys = keys[order]
         self._dir_vals = np.concatenate([2 * np.arange(n_links), 2 * np.arange(n_links) + 1])[order]
-        self.dir_bandwidth = np.repeat([l.bandwidth_bps for l in self.links], 2).astype(float)
+        self.dir_bandwidth = np.repeat([l.bandwidth_bytes_per_s for l in self.links], 2).astype(float)
         self.dir_latency = np.repeat([l.latency_s for l in self.links], 2).astype(float)
         self.dir_energy = np.repeat([l.energy_j_per_byte for l in self.links], 2).astype(float)
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -101,10 +97,16 @@ class Network:
     def tree_arrays(self, source: str) -> tuple[np.ndarray, np.ndarray]:
         """Distances and predecessors (as node positions, -1 for none) from ``source``.
 
-        Distances come from scipy's Dijkstra; the predecessor of a node is its
-        unique tight neighbour, and where several neighbours tie, the one giving
-        the lexicographically smallest sequence of ids (their paths are final,
-        as they are strictly closer: every latency is positive).
+        Distances come from scipy's Dijkstra. A link ``u -> v`` is *tight* when
+        ``dist[u] + latency`` equals ``dist[v]`` (within a relative 1e-12). Nodes
+        are settled one at a time, each once one of its tight predecessors is
+        settled, the closest first (ties by id); the predecessor of a node is
+        the settled tight neighbour giving the lexicographically smallest
+        sequence of ids. Predecessors are therefore always settled earlier, so
+        the result is a tree even with zero-latency links (or latencies below
+        the tolerance), and every prefix of a path is the path to its end.
+        With latencies well above the tolerance this is exactly the rule "the
+        shortest path, ties by the lexicographically smallest sequence".
         """
         got = self._arrays.get(source)
         if got is not None:
@@ -117,25 +119,64 @@ class Network:
         cand = dist[eu] + ew
         tight = np.isfinite(cand) & np.isclose(cand, dist[ev], rtol=_REL_TOL, atol=0.0) & (ev != s)
         pred = np.full(len(self.ids), -1, dtype=np.int64)
-        counts = np.bincount(ev[tight], minlength=len(self.ids))
-        single = tight & (counts[ev] == 1)
-        pred[ev[single]] = eu[single]
-        multi = np.flatnonzero(counts > 1)
-        if len(multi):
-            ids = self.ids
-
-            def chain(i: int) -> list[str]:
-                out = []
-                while i >= 0:
-                    out.append(ids[i])
-                    i = pred[i]
-                return out[::-1]
-
-            for v in multi[np.argsort(dist[multi], kind="stable")]:
-                options = eu[tight & (ev == v)]
-                pred[v] = min(options, key=lambda u: chain(int(u)) + [ids[v]])
+        if np.any(tight & (dist[eu] >= dist[ev])):
+            # zero (or negligible) latencies: tight links between equally distant nodes
+            self._settle_in_order(s, dist, tight, pred)
+        else:
+            counts = np.bincount(ev[tight], minlength=len(self.ids))
+            single = tight & (counts[ev] == 1)
+            pred[ev[single]] = eu[single]
+            multi = np.flatnonzero(counts > 1)
+            order = multi[np.lexsort((self.id_rank[multi], dist[multi]))]
+            for v in order:
+                pred[v] = self._smallest_sequence(eu[tight & (ev == v)], v, pred)
         self._arrays[source] = (dist, pred)
         return dist, pred
+
+    def _smallest_sequence(self, options: np.ndarray, v: int, pred: np.ndarray) -> int:
+        """Among settled predecessors ``options`` of ``v``, the one whose path is the
+        lexicographically smallest sequence of ids."""
+        if len(options) == 1:
+            return int(options[0])
+        ids = self.ids
+
+        def chain(i: int) -> list[str]:
+            out = []
+            while i >= 0:
+                out.append(ids[i])
+                i = pred[i]
+            return out[::-1]
+
+        return int(min(options, key=lambda u: chain(int(u)) + [ids[v]]))
+
+    def _settle_in_order(self, s: int, dist: np.ndarray, tight: np.ndarray, pred: np.ndarray) -> None:
+        """The general case of :meth:`tree_arrays`: settle nodes in order, each from
+        tight neighbours settled before it (never a cycle)."""
+        import heapq
+
+        eu, ev = self._eu[tight], self._ev[tight]
+        order = np.argsort(eu, kind="stable")
+        eu, ev = eu[order], ev[order]
+        starts = np.searchsorted(eu, np.arange(len(self.ids) + 1))
+        settled = np.zeros(len(self.ids), dtype=bool)
+        preds: dict[int, list[int]] = {}
+        heap = [(float(dist[s]), int(self.id_rank[s]), s)]
+        queued = {s}
+        while heap:
+            _, _, v = heapq.heappop(heap)
+            if settled[v]:
+                continue
+            if v != s:
+                pred[v] = self._smallest_sequence(np.array(preds[v]), v, pred)
+            settled[v] = True
+            for w in ev[starts[v] : starts[v + 1]]:
+                w = int(w)
+                if settled[w]:
+                    continue
+                preds.setdefault(w, []).append(v)
+                if w not in queued:
+                    queued.add(w)
+                    heapq.heappush(heap, (float(dist[w]), int(self.id_rank[w]), w))
 
     def _tree(self, source: str) -> tuple[dict[str, float], dict[str, str | None]]:
         """The tree of :meth:`tree_arrays` as dictionaries keyed by node id."""
@@ -158,10 +199,6 @@ class Network:
     def can_reach(self, source: str, target: str) -> bool:
         """Whether a path from ``source`` to ``target`` exists."""
         return bool(np.isfinite(self.tree_arrays(source)[0][self.pos[target]]))
-
-    def predecessors(self, source: str) -> dict[str, str | None]:
-        """Predecessor of every reachable node on its path from ``source`` (None for the source)."""
-        return self._tree(source)[1]
 
     def path(self, source: str, target: str) -> tuple[str, ...]:
         """The path of DESIGN.md from ``source`` to ``target`` (both included).
@@ -200,7 +237,7 @@ class Network:
     def path_arrays(self, path: tuple[str, ...]) -> PathArrays:
         """Prefix sums along ``path`` for O(1) transfer costs between positions."""
         hops = self.hops(path)
-        inv_bw = np.array([1.0 / h.bandwidth_bps for h in hops])
+        inv_bw = np.array([1.0 / h.bandwidth_bytes_per_s for h in hops])
         lat = np.array([h.latency_s for h in hops])
         epb = np.array([h.energy_j_per_byte for h in hops])
         zero = np.zeros(1)

@@ -116,9 +116,6 @@ class Plan(BaseModel):
                         raise ValueError(f"storage.{node}.{model}: range [{a}, {b}] is not a valid inclusive layer range")
         return v
 
-    def route_objects(self) -> list[Route]:
-        return [r.to_route() for r in self.routes]
-
 
 def storage_from_routes(routes: list[Route]) -> dict[str, dict[str, list[tuple[int, int]]]]:
     """The smallest storage that holds every layer the routes compute, as merged ranges."""

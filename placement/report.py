@@ -140,7 +140,7 @@ def evaluation_text(instance: Instance, plan: Plan, ev: Evaluation) -> str:
         top = sorted(ev.links.items(), key=lambda kv: -kv[1]["utilization"])[:10]
         parts += ["", table(
             ["link direction", "load_bytes_per_s", "bandwidth_bytes_per_s", "utilization"],
-            [[k, f"{l['load_bps']:,.1f}", f"{l['bandwidth_bps']:,.0f}", f"{l['utilization']:.4f}"] for k, l in top],
+            [[k, f"{l['load_bytes_per_s']:,.1f}", f"{l['bandwidth_bytes_per_s']:,.0f}", f"{l['utilization']:.4f}"] for k, l in top],
             "lrrr",
         )]
     if ev.violations:

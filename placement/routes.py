@@ -7,7 +7,7 @@ every cut tensor moves to the next computing node, and the result (the last
 layer's ``out_bytes``) returns to the origin along the reverse path.
 
 - latency = sum of layer latencies on the devices that compute them
-  + for every transfer over every link crossed: bytes / bandwidth_bps + latency_s
+  + for every transfer over every link crossed: bytes / bandwidth_bytes_per_s + latency_s
 - energy = sum over computing nodes of compute time x active_power_w
   + sum over transfers of bytes x energy_j_per_byte of each link crossed
 
@@ -51,9 +51,6 @@ class Route:
     def end(self) -> str:
         """The last computing node (the result returns from here)."""
         return self.segments[-1].node
-
-    def describe(self) -> str:
-        return " -> ".join(f"{s.node}[{s.first}-{s.last}]" for s in self.segments)
 
 
 @dataclass
@@ -140,7 +137,7 @@ def route_figures(instance: Instance, route: Route) -> RouteFigures:
         for k in range(i, j, step):
             a, b = path[k], path[k + step]
             link = instance.network.link(a, b)
-            fig.transfer_latency_s += nbytes / link.bandwidth_bps + link.latency_s
+            fig.transfer_latency_s += nbytes / link.bandwidth_bytes_per_s + link.latency_s
             fig.transfer_energy_j += nbytes * link.energy_j_per_byte
             fig.link_bytes[(a, b)] = fig.link_bytes.get((a, b), 0.0) + nbytes
 

@@ -65,7 +65,7 @@ class DeviceSpec(Strict):
         default=None, description="Working memory for activations (SRAM on MCUs)."
     )
     storage_bytes: PosFloat | None = Field(default=None, description="Persistent storage.")
-    memory_bandwidth_bps: PosFloat | None = Field(
+    memory_bandwidth_bytes_per_s: PosFloat | None = Field(
         default=None, description="Main-memory bandwidth in bytes/s."
     )
     active_power_w: NonNegFloat | None = None
@@ -89,8 +89,8 @@ class LinkSpec(Strict):
 
     u: Ident
     v: Ident
-    bandwidth_bps: PosFloat
-    latency_s: PosFloat
+    bandwidth_bytes_per_s: PosFloat = Field(description="Bandwidth of each direction in BYTES per second (10 Mbit/s = 1.25e6).")
+    latency_s: NonNegFloat = Field(description="Propagation latency in seconds; 0 for co-located nodes.")
     energy_j_per_byte: NonNegFloat = 0.0
     kind: str | None = Field(default=None, description="Link class label, e.g. 'wifi'.")
 

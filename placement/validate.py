@@ -142,7 +142,7 @@ def check_semantics(
 
     if network is None:
         network = Network([n.id for n in spec.nodes], [
-            Link(i, l.u, l.v, l.bandwidth_bps, l.latency_s, l.energy_j_per_byte) for i, l in enumerate(spec.links)
+            Link(i, l.u, l.v, l.bandwidth_bytes_per_s, l.latency_s, l.energy_j_per_byte) for i, l in enumerate(spec.links)
         ])
     memory = {}
     for node in spec.nodes:

@@ -21,7 +21,7 @@ overhead:
   batch-1 throughput of the named runtime on dense convolutions, so dense
   conv/linear have factor 1;
 - memory: bytes read and written (activations and weights at the device's
-  precision) / (``memory_bandwidth_bps`` x :data:`MEMORY_EFFICIENCY`);
+  precision) / (``memory_bandwidth_bytes_per_s`` x :data:`MEMORY_EFFICIENCY`);
 - batch norms and single-input activations directly after a MAC node are
   fused into it (no extra memory traffic or kernel), as TensorRT, XNNPACK,
   oneDNN and CMSIS-NN do.
@@ -108,7 +108,7 @@ def _mcu_node_time(cost, fused: bool, spec: DeviceSpec) -> tuple[float, int]:
 
 def _roofline_node_time(cost, fused: bool, spec: DeviceSpec, scale: float) -> tuple[float, int]:
     eff_macs = spec.effective_macs_per_s or (spec.peak_flops or 1.0) / 2
-    bandwidth = (spec.memory_bandwidth_bps or float("inf")) * MEMORY_EFFICIENCY
+    bandwidth = (spec.memory_bandwidth_bytes_per_s or float("inf")) * MEMORY_EFFICIENCY
     peak = spec.peak_flops or 2 * eff_macs
     compute = sum(c.macs / (eff_macs * COMPUTE_EFFICIENCY.get(cat, 1.0)) for cat, c in cost.by_category.items() if c.macs)
     kernels = sum(c.ops for cat, c in cost.by_category.items() if cat in MAC_CATEGORIES)
@@ -197,7 +197,7 @@ def device_assumptions(name: str, spec: DeviceSpec) -> str:
     eff = ", ".join(f"{k} {v:g}" for k, v in COMPUTE_EFFICIENCY.items())
     return (
         f"estimated, {precision} on {spec.runtime}: per-node roofline max(MACs / (effective_macs_per_s {spec.effective_macs_per_s:.4g} x "
-        f"efficiency [{eff}]), bytes / (memory_bandwidth_bps {spec.memory_bandwidth_bps:.4g} x {MEMORY_EFFICIENCY})) + "
+        f"efficiency [{eff}]), bytes / (memory_bandwidth_bytes_per_s {spec.memory_bandwidth_bytes_per_s:.4g} x {MEMORY_EFFICIENCY})) + "
         f"{KERNEL_OVERHEAD_S.get(spec.kind or 'other', 0.0):g} s per kernel; batch norm and activations after a MAC node fused; "
         f"energy = active_power_w {spec.active_power_w} W x latency"
     )

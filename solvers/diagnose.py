@@ -111,10 +111,10 @@ def saturated_resources(instance: Instance, master, sol, unserved: list[int] | N
         if dual[row] < -1e-9:
             link = instance.links[d // 2]
             a, b = (link.u, link.v) if d % 2 == 0 else (link.v, link.u)
-            load = values[row] * U * link.bandwidth_bps
+            load = values[row] * U * link.bandwidth_bytes_per_s
             more = extra.get(("link", d), 0.0)
             need = f"; the unserved requests on their cheapest routes would need {more:,.0f} B/s more ({load + more:,.0f} B/s)" if more > 0 else ""
-            out.append(f"link {a}->{b} is saturated: {load:,.0f} B/s of {U:g} x {link.bandwidth_bps:,.0f} B/s{need}")
+            out.append(f"link {a}->{b} is saturated: {load:,.0f} B/s of {U:g} x {link.bandwidth_bytes_per_s:,.0f} B/s{need}")
     for v, row in master.row_mem.items():
         if dual[row] < -1e-9:
             cap = instance.nodes[v].memory_bytes

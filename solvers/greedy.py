@@ -43,7 +43,7 @@ class Capacity:
         self.mem_used = np.zeros(n)
         self.memory = np.array([node.memory_bytes for node in instance.nodes])
         self.link_load = np.zeros(2 * len(instance.links))
-        self.bandwidth = np.repeat([link.bandwidth_bps for link in instance.links], 2)
+        self.bandwidth = np.repeat([link.bandwidth_bytes_per_s for link in instance.links], 2)
         self.stored: dict[tuple[int, str], np.ndarray] = {}
 
     def residual(self, rate: float) -> Residual:

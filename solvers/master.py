@@ -148,7 +148,7 @@ class Master:
         mem_nodes = sorted(self.storage_nodes)
         self.row_mem = {v: self.n_classes + n_nodes + n_dirs + k for k, v in enumerate(mem_nodes)}
         lower = np.concatenate([np.ones(self.n_classes), np.full(n_nodes + n_dirs + len(mem_nodes), -INF)])
-        bw = np.array([instance.links[d // 2].bandwidth_bps for d in range(n_dirs)])
+        bw = np.array([instance.links[d // 2].bandwidth_bytes_per_s for d in range(n_dirs)])
         # Capacity rows are scaled to utilization (right-hand side 1) so every
         # coefficient is O(1): solver tolerances then mean the same everywhere.
         self.comp_scale = 1.0 / self.U

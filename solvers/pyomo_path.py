@@ -87,7 +87,7 @@ def build_model(instance: Instance, cols: list[Column]):
 
     m.serve = pyo.Constraint(range(len(instance.demands)), rule=lambda m, r: sum(m.y[j] for j in by_class[r]) == 1 if by_class[r] else pyo.Constraint.Infeasible)
     m.compute = pyo.Constraint(sorted(node_terms), rule=lambda m, v: sum(a * m.y[j] for j, a in node_terms[v]) <= U)
-    bw = {d: instance.links[d // 2].bandwidth_bps for d in link_terms}
+    bw = {d: instance.links[d // 2].bandwidth_bytes_per_s for d in link_terms}
     m.link = pyo.Constraint(sorted(link_terms), rule=lambda m, d: sum(a * m.y[j] for j, a in link_terms[d]) <= U * bw[d])
     m.memory = pyo.Constraint(sorted(mem_terms), rule=lambda m, v: sum(a * m.x[k] for k, a in mem_terms[v]) <= instance.nodes[v].memory_bytes)
     pairs = [(j, key_index[k]) for j, c in enumerate(cols) for k in c.keys]

@@ -29,9 +29,9 @@ def line_instance_data() -> dict:
             {"id": "d", "device": "fast", "tier": "cloud"},
         ],
         "links": [
-            {"u": "a", "v": "b", "bandwidth_bps": 1.0e4, "latency_s": 0.01, "energy_j_per_byte": 1.0e-6},
-            {"u": "b", "v": "c", "bandwidth_bps": 1.0e5, "latency_s": 0.02, "energy_j_per_byte": 2.0e-6},
-            {"u": "c", "v": "d", "bandwidth_bps": 1.0e6, "latency_s": 0.005},
+            {"u": "a", "v": "b", "bandwidth_bytes_per_s": 1.0e4, "latency_s": 0.01, "energy_j_per_byte": 1.0e-6},
+            {"u": "b", "v": "c", "bandwidth_bytes_per_s": 1.0e5, "latency_s": 0.02, "energy_j_per_byte": 2.0e-6},
+            {"u": "c", "v": "d", "bandwidth_bytes_per_s": 1.0e6, "latency_s": 0.005},
         ],
         "models": [
             {
@@ -99,7 +99,7 @@ def random_instance_data(seed: int, *, nodes: int = 5, models: int = 2, layers: 
     for a, b in sorted(pairs):
         links.append({
             "u": ids[a], "v": ids[b],
-            "bandwidth_bps": rng.choice([2.0e3, 1.0e4, 1.0e5]) if tight else rng.choice([1.0e4, 1.0e5, 1.0e6]),
+            "bandwidth_bytes_per_s": rng.choice([2.0e3, 1.0e4, 1.0e5]) if tight else rng.choice([1.0e4, 1.0e5, 1.0e6]),
             "latency_s": rng.choice([0.001, 0.002, 0.005, 0.01]),
             "energy_j_per_byte": rng.choice([0.0, 1.0e-6]),
         })
@@ -171,9 +171,9 @@ def contested_instance_data(seed: int, *, routing: str = "splittable", max_segme
         {"id": "cloud", "device": "gpu", "tier": "cloud"},
         {"id": "edge", "device": "cpu", "tier": "edge", "memory_bytes": float(sum(l["param_bytes"] for l in models[0]["layers"])) * rng.choice([0.6, 1.0, 1.5])},
     ] + [{"id": f"dev{i}", "device": "mcu", "tier": "device", "memory_bytes": float(rng.choice([150, 300]))} for i in range(n_dev)]
-    links = [{"u": "edge", "v": "cloud", "bandwidth_bps": 1.0e6, "latency_s": 0.02, "energy_j_per_byte": 1e-7}]
+    links = [{"u": "edge", "v": "cloud", "bandwidth_bytes_per_s": 1.0e6, "latency_s": 0.02, "energy_j_per_byte": 1e-7}]
     for i in range(n_dev):
-        links.append({"u": f"dev{i}", "v": "edge", "bandwidth_bps": float(rng.choice([1.0, 2.0, 4.0]) * total_rate * 1500), "latency_s": 0.002, "energy_j_per_byte": 1e-6})
+        links.append({"u": f"dev{i}", "v": "edge", "bandwidth_bytes_per_s": float(rng.choice([1.0, 2.0, 4.0]) * total_rate * 1500), "latency_s": 0.002, "energy_j_per_byte": 1e-6})
     demand = [{
         "origin": f"dev{rng.randrange(n_dev)}", "task": "t",
         "rate_rps": round(total_rate * s / sum(shares), 4),

@@ -81,7 +81,7 @@ def _unsplittable(inst: Instance, routes: dict) -> float | None:
         U = inst.max_utilization
         if any(u > U * (1 + 1e-9) for u in busy.values()):
             continue
-        if any(b > U * inst.network.link(*k).bandwidth_bps * (1 + 1e-9) for k, b in load.items()):
+        if any(b > U * inst.network.link(*k).bandwidth_bytes_per_s * (1 + 1e-9) for k, b in load.items()):
             continue
         value = sum(inst.demands[c].rate_rps * fig.cost(inst) for c, (_, fig) in zip(classes, combo)) / L
         if best is None or value < best:
@@ -143,7 +143,7 @@ def _routing_lp(inst: Instance, allowed: list) -> float | None:
     dirs = sorted({k for _, _, fig in allowed for k in fig.link_bytes})
     for k in dirs:
         rows.append([inst.demands[c].rate_rps * fig.link_bytes.get(k, 0.0) for c, _, fig in allowed])
-        rhs.append(inst.max_utilization * inst.network.link(*k).bandwidth_bps)
+        rhs.append(inst.max_utilization * inst.network.link(*k).bandwidth_bytes_per_s)
     res = linprog(
         cost,
         A_ub=np.array(rows) if rows else None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class LinkClass:
     name: str
-    bandwidth_bps: float
+    bandwidth_bytes_per_s: float
     latency_s: float
     energy_j_per_byte: float
     description: str

@@ -29,7 +29,7 @@ def _link(u: str, v: str, cls_name: str, latency_s: float | None = None) -> Link
     return LinkSpec(
         u=u,
         v=v,
-        bandwidth_bps=cls.bandwidth_bps,
+        bandwidth_bytes_per_s=cls.bandwidth_bytes_per_s,
         latency_s=cls.latency_s if latency_s is None else latency_s,
         energy_j_per_byte=cls.energy_j_per_byte,
         kind=cls.name,

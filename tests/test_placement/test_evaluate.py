@@ -55,8 +55,8 @@ def test_objective_matches_hand_computation(line_instance):
     assert ev.nodes["c"]["utilization"] == pytest.approx(1.0 * 0.005 + 1.0 * 0.002, rel=1e-9)
     assert ev.nodes["a"]["memory_bytes"] == 60
     # a->b carries the cut of route 1 (1000 B) and the input of route 2 (2000 B), 1 rps each
-    assert ev.links["a->b"]["load_bps"] == pytest.approx(3000.0)
-    assert ev.links["b->a"]["load_bps"] == pytest.approx(200.0)
+    assert ev.links["a->b"]["load_bytes_per_s"] == pytest.approx(3000.0)
+    assert ev.links["b->a"]["load_bytes_per_s"] == pytest.approx(200.0)
     total = 1000 + 1000 + 100 + 100 + 2000 + 1000 + 500 + 100 * 3
     assert m["network_bytes_per_s"] == pytest.approx(total)
 
@@ -72,7 +72,7 @@ def mutate_instance(line_data, tmp_path, fn):
     [
         (lambda d: d["nodes"][0].update(memory_bytes=50), "memory", (60, 50)),
         (lambda d: d["demand"][1].update(rate_rps=2.0), "compute", (1.3, 0.8)),
-        (lambda d: d["links"][0].update(bandwidth_bps=2000.0), "link", (None, 1600.0)),
+        (lambda d: d["links"][0].update(bandwidth_bytes_per_s=2000.0), "link", (None, 1600.0)),
         (lambda d: d["demand"][1].update(max_latency_s=0.5), "slo", (0.6, 0.5)),
         (lambda d: d["models"][0]["layers"][0].update(peak_activation_bytes=2.0e6), "activation-memory", (2.0e6, 1.0e6)),
     ],

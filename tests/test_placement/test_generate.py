@@ -32,7 +32,7 @@ def test_tiered_counts_tiers_and_links(tmp_path, capsys):
     assert kinds <= set(LINK_CLASSES)
     wifi = LINK_CLASSES["wifi"]
     dev_link = next(l for l in inst.spec.links if l.u.startswith("device"))
-    assert (dev_link.bandwidth_bps, dev_link.latency_s) == (wifi.bandwidth_bps, wifi.latency_s)
+    assert (dev_link.bandwidth_bytes_per_s, dev_link.latency_s) == (wifi.bandwidth_bytes_per_s, wifi.latency_s)
     assert "wrote" in capsys.readouterr().out
 
 

@@ -80,3 +80,29 @@ def test_random_graphs_match_brute_force():
             paths = nx.all_simple_paths(nx.Graph([(u, v) for u, v, _ in edges]), s, t)
             scored = [(round(sum(lat[frozenset(p[i:i + 2])] for i in range(len(p) - 1)), 9), tuple(p)) for p in paths]
             assert n.path(s, t) == min(scored)[1]
+
+
+@pytest.mark.parametrize("tiny", [0.0, 1e-15, 1e-300])
+def test_zero_and_negligible_latencies_give_a_tree(tiny):
+    # a zero (or below-tolerance) link makes both its ends equally far: no cycle,
+    # every node reachable, every prefix a path
+    edges = [("s", "a", 0.01), ("a", "b", tiny), ("b", "c", 0.01), ("a", "c", 0.01 + tiny), ("s", "b", 0.01)]
+    n = net(edges)
+    for t in "abc":
+        p = n.path("s", t)
+        assert p[0] == "s" and p[-1] == t and len(set(p)) == len(p)
+        for i in range(1, len(p)):
+            assert n.path("s", p[i]) == p[: i + 1]
+    assert n.path("s", "b") == ("s", "a", "b") if tiny == 0.0 else True
+
+
+def test_huge_latency_link_terminates():
+    n = net([("s", "a", 1e30), ("a", "b", 0.01), ("b", "c", 0.01), ("a", "c", 0.01)])
+    assert n.path("s", "c")[0] == "s" and n.path("s", "c")[-1] == "c"
+
+
+def test_co_located_nodes_at_zero_latency():
+    n = net([("cam", "gw", 0.0), ("gw", "edge", 0.002), ("cam", "edge", 0.002)])
+    # both paths take 2 ms; (cam, edge) < (cam, gw, edge) lexicographically
+    assert n.path("cam", "edge") == ("cam", "edge")
+    assert n.reachable("cam")["gw"] == 0.0

@@ -42,8 +42,8 @@ CASES = {
     "duplicate node id": (lambda d: d["nodes"].append({"id": "b", "device": "rpi4"}), "nodes[4].id", ["duplicate id 'b'"]),
     "duplicate model id": (lambda d: d["models"][1].update(id="m"), "models[1].id", ["duplicate id 'm'"]),
     "self-loop": (lambda d: d["links"][0].update(v="a"), "links[0].v", ["self-loop"]),
-    "duplicate link": (lambda d: d["links"].append({"u": "b", "v": "a", "bandwidth_bps": 1.0, "latency_s": 1.0}), "links[3]", ["duplicate link"]),
-    "negative bandwidth": (lambda d: d["links"][1].update(bandwidth_bps=-5), "links[1].bandwidth_bps", ["must be > 0, got -5"]),
+    "duplicate link": (lambda d: d["links"].append({"u": "b", "v": "a", "bandwidth_bytes_per_s": 1.0, "latency_s": 1.0}), "links[3]", ["duplicate link"]),
+    "negative bandwidth": (lambda d: d["links"][1].update(bandwidth_bytes_per_s=-5), "links[1].bandwidth_bytes_per_s", ["must be > 0, got -5"]),
     "zero rate": (lambda d: d["demand"][0].update(rate_rps=0), "demand[0].rate_rps", ["must be > 0, got 0"]),
     "non-finite latency": (lambda d: d["links"][2].update(latency_s=float("inf")), "links[2].latency_s", ["finite"]),
     "nan size": (lambda d: d["models"][0]["layers"][1].update(out_bytes=float("nan")), "models[0].layers[1].out_bytes", ["finite"]),
@@ -51,7 +51,9 @@ CASES = {
     "zero slo": (lambda d: d["demand"][0].update(max_latency_s=0), "demand[0].max_latency_s", ["must be > 0"]),
     "max_utilization above 1": (lambda d: d["options"].update(max_utilization=1.5), "options.max_utilization", ["must be <= 1, got 1.5"]),
     "max_utilization zero": (lambda d: d["options"].update(max_utilization=0), "options.max_utilization", ["must be > 0"]),
-    "unknown field": (lambda d: d["links"][0].update(bandwith_bps=1), "links[0].bandwith_bps", ["unknown field", "bandwidth_bps"]),
+    "unknown field": (lambda d: d["links"][0].update(bandwith_bps=1), "links[0].bandwith_bps", ["unknown field", "bandwidth_bytes_per_s"]),
+    "old bandwidth field": (lambda d: d["links"][0].update(bandwidth_bps=d["links"][0].pop("bandwidth_bytes_per_s")), "links[0].bandwidth_bps", ["renamed", "bandwidth_bytes_per_s", "BYTES per second, not bits"]),
+    "negative link latency": (lambda d: d["links"][0].update(latency_s=-0.001), "links[0].latency_s", ["must be >= 0"]),
     "wrong type": (lambda d: d["nodes"][0].update(memory_bytes="lots"), "nodes[0].memory_bytes", ["must be a number"]),
     "model without layers": (lambda d: d["models"][1].pop("layers"), "models[1]", ["give either 'layers' or 'profile'"]),
     "missing field": (lambda d: d["demand"][0].pop("rate_rps"), "demand[0].rate_rps", ["required field is missing"]),
@@ -67,12 +69,12 @@ def test_bad_input_class(tmp_path, capsys, name):
 
 def test_every_problem_reported_at_once(tmp_path, capsys):
     def many(d):
-        d["links"][1]["bandwidth_bps"] = -5
+        d["links"][1]["bandwidth_bytes_per_s"] = -5
         d["links"][2]["v"] = "nowhere"
         d["demand"][0]["rate_rps"] = -1
         d["nodes"][2]["device"] = "nope"
 
-    err = check_bad(tmp_path, capsys, mutated(many), "links[1].bandwidth_bps", ["-5"])
+    err = check_bad(tmp_path, capsys, mutated(many), "links[1].bandwidth_bytes_per_s", ["-5"])
     for field in ("links[2].v", "demand[0].rate_rps", "nodes[2].device"):
         assert field in err
     assert "4 problems" in err
@@ -169,7 +171,7 @@ def test_yaml12_floats_and_loader_errors_are_input_errors(tmp_path):
     path = write_yaml(tmp_path / "x.yaml", data)
     text = path.read_text().replace("10000.0", "1e4")
     path.write_text(text)
-    assert load_instance(path).links[0].bandwidth_bps == 1e4
+    assert load_instance(path).links[0].bandwidth_bytes_per_s == 1e4
     with pytest.raises(InputError) as exc:
         load_instance(tmp_path / "missing.yaml")
     assert exc.value.exit_code == 2

@@ -51,8 +51,8 @@ def test_roofline_memory_bound_elementwise():
     p = profile_model(_Sigmoid(), (1, 1_000_000), latency=False, devices=["x86-server", "jetson-orin-nano"])
     cpu, gpu = builtin_catalog()["x86-server"], builtin_catalog()["jetson-orin-nano"]
     # one read and one write of 1e6 elements: 4 B each on the float32 CPU, 2 B on the float16 GPU
-    assert p.layers[0].latency_s["x86-server"] == pytest.approx(8e6 / (cpu.memory_bandwidth_bps * MEMORY_EFFICIENCY) + 2e-6, rel=1e-5)
-    assert p.layers[0].latency_s["jetson-orin-nano"] == pytest.approx(4e6 / (gpu.memory_bandwidth_bps * MEMORY_EFFICIENCY) + 1e-5, rel=1e-5)
+    assert p.layers[0].latency_s["x86-server"] == pytest.approx(8e6 / (cpu.memory_bandwidth_bytes_per_s * MEMORY_EFFICIENCY) + 2e-6, rel=1e-5)
+    assert p.layers[0].latency_s["jetson-orin-nano"] == pytest.approx(4e6 / (gpu.memory_bandwidth_bytes_per_s * MEMORY_EFFICIENCY) + 1e-5, rel=1e-5)
 
 
 def test_every_catalog_device_by_default_and_bad_device():

@@ -55,7 +55,7 @@ def test_resnet18_graph_round_trips_and_min_cut_is_no_worse_than_chain(tmp_path)
     data = {
         "name": "r18",
         "nodes": [{"id": "pi", "device": "rpi4"}, {"id": "gpu", "device": "a100", "tier": "edge"}],
-        "links": [{"u": "pi", "v": "gpu", "bandwidth_bps": 2e6, "latency_s": 0.01, "energy_j_per_byte": 1e-7}],
+        "links": [{"u": "pi", "v": "gpu", "bandwidth_bytes_per_s": 2e6, "latency_s": 0.01, "energy_j_per_byte": 1e-7}],
         "models": [{"id": "r18", "task": "cls", "accuracy": 0.7, "input_bytes": p.input_bytes, "profile": str(path)}],
         "demand": [{"origin": "pi", "task": "cls", "rate_rps": 0.1, "max_latency_s": 100.0}],
         "options": {"max_segments": 2},

@@ -25,7 +25,7 @@ def test_greedy_takes_the_cheapest_route_when_capacity_is_ample(tmp_path, seed):
         fig = route_figures(inst, r)
         ok = fig.latency_s <= d.max_latency_s and fig.accuracy >= d.min_accuracy
         ok = ok and all(d.rate_rps * t <= 1.0 for t in fig.compute_s.values())
-        ok = ok and all(d.rate_rps * b <= inst.network.link(*key).bandwidth_bps for key, b in fig.link_bytes.items())
+        ok = ok and all(d.rate_rps * b <= inst.network.link(*key).bandwidth_bytes_per_s for key, b in fig.link_bytes.items())
         ok = ok and all(p <= inst.node[n].ram_bytes for n, p in fig.peak_activation_bytes.items())
         if ok and (best is None or fig.cost(inst) < best):
             best = fig.cost(inst)

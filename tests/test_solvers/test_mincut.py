@@ -34,7 +34,7 @@ def dag_instance(seed: int) -> dict:
         "devices": {"dev": {"effective_macs_per_s": 1e7, "memory_bytes": None, "active_power_w": 1.0},
                     "srv": {"effective_macs_per_s": 1e9, "memory_bytes": None, "active_power_w": 100.0}},
         "nodes": [{"id": "phone", "device": "dev"}, {"id": "edge", "device": "srv", "tier": "edge"}],
-        "links": [{"u": "phone", "v": "edge", "bandwidth_bps": rng.choice([1e5, 1e6]), "latency_s": 0.005, "energy_j_per_byte": 1e-7}],
+        "links": [{"u": "phone", "v": "edge", "bandwidth_bytes_per_s": rng.choice([1e5, 1e6]), "latency_s": 0.005, "energy_j_per_byte": 1e-7}],
         "models": [{"id": "net", "task": "t", "accuracy": 0.8, "input_bytes": 50000.0, "layers": layers, "graph": {"nodes": nodes}}],
         "demand": [{"origin": "phone", "task": "t", "rate_rps": 0.1, "max_latency_s": 100.0}],
         "objective": {"weights": {"latency": 1.0, "inaccuracy": 1.0, "energy": rng.choice([0.0, 0.01])}},
@@ -79,7 +79,7 @@ def test_graph_cut_finds_a_partition_the_chain_misses(tmp_path):
         {"name": "b2", "macs": 5e7, "param_bytes": 1, "out_bytes": 1000.0},
         {"name": "c", "macs": 1e4, "param_bytes": 1, "out_bytes": 4000.0},
     ]
-    data["links"][0]["bandwidth_bps"] = 1e5
+    data["links"][0]["bandwidth_bytes_per_s"] = 1e5
     inst = instance_from_data(data, tmp_path)
     cut = min_cut_partition(inst, inst.models["net"], inst.demands[0], "edge")
     assert set(cut.device_nodes) == {"a1", "b1"} and cut.chain_cut is None

@@ -54,7 +54,7 @@ def two_node(seed: int) -> dict:
             "srv": {"effective_macs_per_s": 1e8, "memory_bytes": None, "active_power_w": 50.0},
         },
         "nodes": [{"id": "phone", "device": "dev", "tier": "device"}, {"id": "server", "device": "srv", "tier": "edge"}],
-        "links": [{"u": "phone", "v": "server", "bandwidth_bps": rng.choice([2e4, 1e5, 1e6]), "latency_s": 0.01, "energy_j_per_byte": 1e-7}],
+        "links": [{"u": "phone", "v": "server", "bandwidth_bytes_per_s": rng.choice([2e4, 1e5, 1e6]), "latency_s": 0.01, "energy_j_per_byte": 1e-7}],
         "models": [{
             "id": f"m{j}", "task": "t", "accuracy": 0.7 + 0.1 * j, "input_bytes": 5000.0,
             "layers": [{"name": f"l{i}", "macs": float(rng.choice([1e4, 1e5, 5e5])), "param_bytes": float(rng.choice([50, 200, 600])), "out_bytes": float(rng.choice([200, 1000, 8000]))} for i in range(n)],
