@@ -6,9 +6,13 @@ lists every violated constraint with its numbers. It also compares each figure
 the plan reports with its recomputation (``mismatches``), so a solver can
 never report a number the evaluator would not.
 
+All formulas come from :mod:`placement.kernel` (one cost kernel). Under
+``options.queueing: ps`` route latencies, J and the SLO check include the
+waiting at every node and link direction (service / (1 - utilization)).
+
 Tolerances: a capacity holds when ``value <= limit * (1 + 1e-6) + 1e-12``
-(solvers work to about 1e-7), shares sum to 1 within 1e-6, and reported
-figures match when within a relative 1e-6.
+(:func:`placement.kernel.within`; solvers work to about 1e-9), shares sum to 1
+within 1e-6, and reported figures match when within a relative 1e-6.
 """
 
 from __future__ import annotations
@@ -17,18 +21,16 @@ import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from .instance import Instance
-from .network import direction_key
+from .kernel import Loads, RouteCosts, request_cost, totals, within
+from .kernel import loads as kernel_loads
 from .plan import Plan, ranges_of
 from .routes import RouteError, RouteFigures, route_figures
 
-CAPACITY_RTOL = 1e-6
 SHARE_TOL = 1e-6
 REPORT_RTOL = 1e-6
-
-
-def _within(value: float, limit: float) -> bool:
-    return value <= limit * (1 + CAPACITY_RTOL) + 1e-12
 
 
 def _close(a: float, b: float, rtol: float = REPORT_RTOL) -> bool:
@@ -130,8 +132,10 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
     Returns
     -------
     Evaluation
-        Objective J, metrics, per-route figures, per-node and per-link loads,
-        violations and mismatches between reported and recomputed figures.
+        Objective J, metrics (with the objective vector F), per-route figures
+        (waiting-inclusive under ``options.queueing: ps``), per-node and
+        per-link-direction loads and waiting factors, violations, and
+        mismatches between reported and recomputed figures.
     """
     v: list[Violation] = []
     if plan.instance != instance.name:
@@ -142,7 +146,7 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
     shares: dict[int, float] = defaultdict(float)
     active: dict[int, int] = defaultdict(int)
     for i, pr in enumerate(plan.routes):
-        re_ = RouteEvaluation(i, pr.demand, pr.model, pr.share, [s.model_dump(mode="json") for s in pr.segments])
+        re_ = RouteEvaluation(i, pr.demand, pr.model, pr.share, [s.model_dump(mode="json", exclude_none=True) for s in pr.segments])
         routes.append(re_)
         where = f"routes[{i}]"
         if not 0 <= pr.demand < len(instance.demands):
@@ -161,23 +165,9 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
         if pr.share > SHARE_TOL:
             active[pr.demand] += 1
         try:
-            fig = route_figures(instance, pr.to_route())
+            figures[i] = route_figures(instance, pr.to_route())
         except RouteError as exc:
             v.append(Violation("route", where, str(exc)))
-            continue
-        figures[i] = fig
-        dem = instance.demands[pr.demand]
-        re_.path = list(fig.path)
-        re_.latency_s, re_.energy_j, re_.accuracy = fig.latency_s, fig.energy_j, fig.accuracy
-        re_.cost = fig.cost(instance)
-        re_.max_latency_s = dem.max_latency_s
-        re_.latency_source = fig.compute_source
-        re_.compute_latency_s, re_.transfer_latency_s = fig.compute_latency_s, fig.transfer_latency_s
-        if pr.share > SHARE_TOL:
-            if fig.accuracy < dem.min_accuracy - 1e-12:
-                v.append(Violation("accuracy", where, f"model '{pr.model}' has accuracy {fig.accuracy:.4f} < min_accuracy {dem.min_accuracy:.4f} of demand {pr.demand} ({dem.label})", fig.accuracy, dem.min_accuracy))
-            if not _within(fig.latency_s, dem.max_latency_s):
-                v.append(Violation("slo", where, f"latency {fig.latency_s * 1e3:.3f} ms > max_latency_s {dem.max_latency_s * 1e3:.3f} ms of demand {pr.demand} ({dem.label})", fig.latency_s, dem.max_latency_s))
 
     for d in instance.demands:
         total = shares.get(d.index, 0.0)
@@ -188,31 +178,49 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
         if instance.routing == "unsplittable" and active.get(d.index, 0) > 1:
             v.append(Violation("unsplittable", f"demand[{d.index}]", f"routing is unsplittable but demand class {d.index} ({d.label}) uses {active[d.index]} routes"))
 
+    valid = sorted(figures)
+    costs = RouteCosts.pack(instance, [figures[i] for i in valid])
+    share = np.array([plan.routes[i].share for i in valid], dtype=float)
+    flow = instance.rates[costs.demand] * share if valid else np.zeros(0)
+    load = kernel_loads(instance, costs, flow)
+    latency = costs.latency_s(load.node_factor, load.link_factor)
+    compute_lat = costs.compute_latency_s(load.node_factor)
+    cost = request_cost(instance.weights, latency, costs.accuracy, costs.energy_j)
+    for k, i in enumerate(valid):
+        pr, fig, re_ = plan.routes[i], figures[i], routes[i]
+        dem = instance.demands[pr.demand]
+        re_.path = list(fig.path)
+        re_.latency_s, re_.energy_j, re_.accuracy = float(latency[k]), fig.energy_j, fig.accuracy
+        re_.cost = float(cost[k])
+        re_.max_latency_s = dem.max_latency_s
+        re_.latency_source = fig.compute_source
+        re_.compute_latency_s = float(compute_lat[k])
+        re_.transfer_latency_s = float(latency[k] - compute_lat[k])
+        if pr.share > SHARE_TOL:
+            where = f"routes[{i}]"
+            if fig.accuracy < dem.min_accuracy - 1e-12:
+                v.append(Violation("accuracy", where, f"model '{pr.model}' has accuracy {fig.accuracy:.4f} < min_accuracy {dem.min_accuracy:.4f} of demand {pr.demand} ({dem.label})", fig.accuracy, dem.min_accuracy))
+            if not within(latency[k], dem.max_latency_s):
+                waiting = " including waiting (queueing ps)" if instance.queueing == "ps" else ""
+                v.append(Violation("slo", where, f"latency{waiting} {latency[k] * 1e3:.3f} ms > max_latency_s {dem.max_latency_s * 1e3:.3f} ms of demand {pr.demand} ({dem.label})", float(latency[k]), dem.max_latency_s))
+
     stored = _check_storage(instance, plan, figures, v)
-    nodes = _node_loads(instance, plan, figures, stored, v)
-    links = _link_loads(instance, plan, figures, v)
+    nodes = _node_loads(instance, valid, costs, share, load, stored, v)
+    links = _link_loads(instance, load, v)
 
     L = instance.total_rate_rps
-    acc = {"lat": 0.0, "inacc": 0.0, "energy": 0.0, "cost": 0.0}
-    for i, fig in figures.items():
-        pr = plan.routes[i]
-        w = instance.demands[pr.demand].rate_rps * pr.share
-        acc["lat"] += w * fig.latency_s
-        acc["inacc"] += w * (1.0 - fig.accuracy)
-        acc["energy"] += w * fig.energy_j
-        acc["cost"] += w * fig.cost(instance)
-    objective = acc["cost"] / L
+    tot = totals(instance.weights, flow, latency, costs.accuracy, costs.energy_j, costs.network_bytes, L)
     metrics = {
-        "mean_latency_s": acc["lat"] / L,
-        "mean_inaccuracy": acc["inacc"] / L,
-        "mean_energy_j": acc["energy"] / L,
-        "network_bytes_per_s": sum(l["load_bytes_per_s"] for l in links.values()),
+        "mean_latency_s": tot.mean_latency_s,
+        "mean_inaccuracy": tot.mean_inaccuracy,
+        "mean_energy_j": tot.mean_energy_j,
+        "network_bytes_per_s": tot.network_bytes_per_s,
         "max_node_utilization": max((n["utilization"] for n in nodes.values()), default=0.0),
         "max_link_utilization": max((l["utilization"] for l in links.values()), default=0.0),
         "total_rate_rps": L,
     }
-    mismatches = _mismatches(plan, objective, metrics, routes)
-    return Evaluation(instance.name, plan.method, objective, v, mismatches, metrics, routes, nodes, links)
+    mismatches = _mismatches(plan, tot.objective, metrics, routes)
+    return Evaluation(instance.name, plan.method, tot.objective, v, mismatches, metrics, routes, nodes, links)
 
 
 def _check_storage(instance: Instance, plan: Plan, figures: dict[int, RouteFigures], v: list[Violation]) -> dict[str, dict[str, set[int]]]:
@@ -242,18 +250,14 @@ def _check_storage(instance: Instance, plan: Plan, figures: dict[int, RouteFigur
     return stored
 
 
-def _node_loads(instance: Instance, plan: Plan, figures: dict[int, RouteFigures], stored: dict, v: list[Violation]) -> dict[str, dict]:
-    busy: dict[str, float] = defaultdict(float)
-    for i, fig in figures.items():
-        pr = plan.routes[i]
-        rate = instance.demands[pr.demand].rate_rps * pr.share
-        for node, secs in fig.compute_s.items():
-            busy[node] += rate * secs
-        if pr.share > SHARE_TOL:
-            for node, peak in fig.peak_activation_bytes.items():
-                ram = instance.node[node].ram_bytes
-                if peak > 0 and not _within(peak, ram):
-                    v.append(Violation("activation-memory", f"routes[{i}]", f"segment at '{node}' needs {peak:,.0f} B of activation memory, the node has {ram:,.0f} B (ram_bytes)", peak, ram))
+def _node_loads(instance: Instance, valid: list[int], costs: RouteCosts, share, load: Loads, stored: dict, v: list[Violation]) -> dict[str, dict]:
+    active = share > SHARE_TOL
+    ram = np.array([n.ram_bytes for n in instance.nodes])
+    for k in np.flatnonzero(active[costs.act_route] & (costs.act_bytes > 0) & ~within(costs.act_bytes, ram[costs.act_node])):
+        node = instance.nodes[int(costs.act_node[k])]
+        peak = float(costs.act_bytes[k])
+        i = valid[int(costs.act_route[k])]
+        v.append(Violation("activation-memory", f"routes[{i}]", f"segment at '{node.id}' needs {peak:,.0f} B of activation memory, the node has {node.ram_bytes:,.0f} B (ram_bytes)", peak, node.ram_bytes))
     out = {}
     cap_u = instance.max_utilization
     for node in instance.nodes:
@@ -261,35 +265,33 @@ def _node_loads(instance: Instance, plan: Plan, figures: dict[int, RouteFigures]
             float(instance.models[m].param_bytes[sorted(layers)].sum()) if layers else 0.0
             for m, layers in stored.get(node.id, {}).items()
         )
-        util = busy.get(node.id, 0.0)
+        util = float(load.node_utilization[node.index])
         out[node.id] = {
             "utilization": util,
+            "waiting_factor": float(load.node_factor[node.index]),
             "memory_bytes": used,
             "memory_capacity_bytes": node.memory_bytes,
             "device": node.device.name,
         }
-        if not _within(used, node.memory_bytes):
+        if not within(used, node.memory_bytes):
             v.append(Violation("memory", f"nodes.{node.id}", f"stores {used:,.0f} B of parameters, capacity {node.memory_bytes:,.0f} B", used, node.memory_bytes))
-        if not _within(util, cap_u):
+        if not within(util, cap_u):
             v.append(Violation("compute", f"nodes.{node.id}", f"utilization {util:.4f} > max_utilization {cap_u:g}", util, cap_u))
     return out
 
 
-def _link_loads(instance: Instance, plan: Plan, figures: dict[int, RouteFigures], v: list[Violation]) -> dict[str, dict]:
-    load: dict[tuple[str, str], float] = defaultdict(float)
-    for i, fig in figures.items():
-        pr = plan.routes[i]
-        rate = instance.demands[pr.demand].rate_rps * pr.share
-        for key, nbytes in fig.link_bytes.items():
-            load[key] += rate * nbytes
+def _link_loads(instance: Instance, load: Loads, v: list[Violation]) -> dict[str, dict]:
     out = {}
     cap_u = instance.max_utilization
-    for (a, b), bps in sorted(load.items()):
-        link = instance.network.link(a, b)
-        util = bps / link.bandwidth_bytes_per_s
-        out[direction_key(a, b)] = {"load_bytes_per_s": bps, "bandwidth_bytes_per_s": link.bandwidth_bytes_per_s, "utilization": util}
-        if not _within(bps, cap_u * link.bandwidth_bytes_per_s):
-            v.append(Violation("link", f"links.{direction_key(a, b)}", f"carries {bps:,.1f} B/s > {cap_u:g} x {link.bandwidth_bytes_per_s:,.1f} B/s ({util:.1%} of bandwidth)", bps, cap_u * link.bandwidth_bytes_per_s))
+    net = instance.network
+    names = sorted((net.direction_name(int(d)), int(d)) for d in np.flatnonzero(load.link_bytes_per_s > 0))
+    for name, d in names:
+        bps = float(load.link_bytes_per_s[d])
+        bw = float(net.dir_bandwidth[d])
+        util = float(load.link_utilization[d])
+        out[name] = {"load_bytes_per_s": bps, "bandwidth_bytes_per_s": bw, "utilization": util, "waiting_factor": float(load.link_factor[d])}
+        if not within(bps, cap_u * bw):
+            v.append(Violation("link", f"links.{name}", f"carries {bps:,.1f} B/s > {cap_u:g} x {bw:,.1f} B/s ({util:.1%} of bandwidth)", bps, cap_u * bw))
     return out
 
 

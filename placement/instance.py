@@ -7,6 +7,8 @@ and returns an :class:`Instance`. Everything past this point trusts its data.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import os
 import re
@@ -142,29 +144,16 @@ class Model:
         return float(self.peak_activation_bytes[first : last + 1].max())
 
 
-class Instance:
-    """A validated instance with resolved devices, network and model arrays.
+class Topology:
+    """Everything an instance fixes apart from demand: nodes, devices, network and
+    paths, models, and caches of derived tables (origin trees, segment tables).
 
-    Build one with :func:`load_instance` or :meth:`Instance.from_spec`.
-
-    Attributes
-    ----------
-    spec : InstanceSpec
-        The parsed file, as given.
-    nodes, demands : list
-        Resolved :class:`Node` and :class:`Demand` objects, in file order.
-    models : dict
-        Model id -> :class:`Model`.
-    network : Network
-        Graph, links and the path rule.
-    warnings : list of str
-        Legal but questionable input found while loading.
+    Built once per instance file; an :class:`Instance` with other rates
+    (:meth:`Instance.with_rates`) shares it, so an online method or a sweep can
+    cost thousands of demand vectors without re-reading profiles or paths.
     """
 
-    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None, network: Network | None = None, graphs: dict[int, GraphSpec] | None = None):
-        self.spec = spec
-        self.source = source
-        self.warnings = warnings
+    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], profile_paths: dict[int, str] | None = None, network: Network | None = None, graphs: dict[int, GraphSpec] | None = None):
         self.devices: dict[str, Device] = catalog_devices(spec.devices)
         self.nodes: list[Node] = []
         for i, n in enumerate(spec.nodes):
@@ -176,8 +165,7 @@ class Instance:
             self.nodes.append(Node(i, n.id, dev, n.tier, mem))
         self.node: dict[str, Node] = {n.id: n for n in self.nodes}
         if network is None:
-            links = [Link(i, l.u, l.v, float(l.bandwidth_bytes_per_s), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
-            network = Network([n.id for n in self.nodes], links)
+            network = Network([n.id for n in self.nodes], _links(spec))
         self.network = network
         self.links = network.links
         profile_paths = profile_paths or {}
@@ -188,6 +176,36 @@ class Instance:
         self.tasks: dict[str, list[str]] = {}
         for m in spec.models:
             self.tasks.setdefault(m.task, []).append(m.id)
+        #: Scratch space for methods to keep derived, demand-independent data (trees, node arrays).
+        self.cache: dict = {}
+
+
+class Instance:
+    """A validated instance: a :class:`Topology` plus demand, objective and options.
+
+    Build one with :func:`load_instance` or :meth:`Instance.from_spec`.
+
+    Attributes
+    ----------
+    spec : InstanceSpec
+        The parsed file, as given (its demand rates are the file's, see :meth:`with_rates`).
+    topology : Topology
+        Nodes, devices, network, models and caches, shared by every demand vector.
+    nodes, demands : list
+        Resolved :class:`Node` and :class:`Demand` objects, in file order.
+    models : dict
+        Model id -> :class:`Model`.
+    network : Network
+        Graph, links and the path rule.
+    warnings : list of str
+        Legal but questionable input found while loading.
+    """
+
+    def __init__(self, spec: InstanceSpec, layers: dict[int, list[LayerSpec]], source: str | None, warnings: list[str], profile_paths: dict[int, str] | None = None, network: Network | None = None, graphs: dict[int, GraphSpec] | None = None, topology: Topology | None = None):
+        self.spec = spec
+        self.source = source
+        self.warnings = warnings
+        self.topology = topology if topology is not None else Topology(spec, layers, profile_paths, network, graphs)
         self.demands = [
             Demand(i, d.origin, d.task, float(d.rate_rps), float(d.max_latency_s), float(d.min_accuracy), d.name)
             for i, d in enumerate(spec.demand)
@@ -197,9 +215,73 @@ class Instance:
         self.routing = spec.options.routing
         self.max_segments = spec.options.max_segments
         self.max_utilization = float(spec.options.max_utilization)
+        self.queueing = spec.options.queueing
         self.total_rate_rps = float(sum(d.rate_rps for d in self.demands))
-        #: Scratch space for methods to keep derived data (e.g. path trees) per instance.
-        self.cache: dict = {}
+
+    # -- the topology, shared -------------------------------------------------------
+    @property
+    def devices(self) -> dict[str, Device]:
+        return self.topology.devices
+
+    @property
+    def nodes(self) -> list[Node]:
+        return self.topology.nodes
+
+    @property
+    def node(self) -> dict[str, Node]:
+        return self.topology.node
+
+    @property
+    def network(self) -> Network:
+        return self.topology.network
+
+    @property
+    def links(self) -> list[Link]:
+        return self.topology.links
+
+    @property
+    def models(self) -> dict[str, Model]:
+        return self.topology.models
+
+    @property
+    def tasks(self) -> dict[str, list[str]]:
+        return self.topology.tasks
+
+    @property
+    def cache(self) -> dict:
+        return self.topology.cache
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """(w_latency, w_inaccuracy, w_energy)."""
+        return (self.w_latency, self.w_inaccuracy, self.w_energy)
+
+    @property
+    def rates(self) -> np.ndarray:
+        """Request rate of every demand class (requests/s), in class order."""
+        return np.array([d.rate_rps for d in self.demands])
+
+    def nearest_of_tier(self, origin: str, tier: str) -> str | None:
+        """The node of ``tier`` with the smallest path latency from ``origin`` (ties: by id); None if none."""
+        reach = self.network.reachable(origin)
+        found = [(reach[n.id], n.id) for n in self.nodes if n.tier == tier and n.id in reach]
+        return min(found)[1] if found else None
+
+    def with_rates(self, rates) -> Instance:
+        """The same instance with other demand rates (requests/s per class), sharing the topology.
+
+        Cheap (no profile, path or tree is rebuilt): for online slots and sweeps
+        over demand draws. Rates must be finite and positive.
+        """
+        rates = np.asarray(rates, dtype=float)
+        if rates.shape != (len(self.demands),):
+            raise ValueError(f"expected {len(self.demands)} rates, got shape {rates.shape}")
+        if not np.all(np.isfinite(rates)) or np.any(rates <= 0):
+            raise ValueError("rates must be finite and > 0")
+        other = copy.copy(self)
+        other.demands = [dataclasses.replace(d, rate_rps=float(r)) for d, r in zip(self.demands, rates)]
+        other.total_rate_rps = float(rates.sum())
+        return other
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -222,16 +304,16 @@ class Instance:
         """Models of the demand's task, in file order."""
         return [self.models[m] for m in self.tasks.get(demand.task, [])]
 
-    def route_cost(self, latency_s: float, accuracy: float, energy_j: float) -> float:
-        """Per-request objective term: w_lat * latency + w_inacc * (1 - acc) + w_energy * energy."""
-        return self.w_latency * latency_s + self.w_inaccuracy * (1.0 - accuracy) + self.w_energy * energy_j
-
     def summary(self) -> str:
         return (
             f"{self.name}: {len(self.nodes)} nodes, {len(self.links)} links, "
             f"{len(self.models)} models, {len(self.tasks)} tasks, {len(self.demands)} demand classes "
             f"({self.total_rate_rps:g} req/s), routing {self.routing}, max_segments {self.max_segments}"
         )
+
+
+def _links(spec: InstanceSpec) -> list[Link]:
+    return [Link(i, l.u, l.v, float(l.bandwidth_bytes_per_s), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
 
 
 def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) -> Instance:
@@ -262,8 +344,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
     if problems:
         raise InputError(problems)
     merged = merge_devices(spec.devices)
-    links = [Link(i, l.u, l.v, float(l.bandwidth_bytes_per_s), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
-    network = Network([n.id for n in spec.nodes], links)
+    network = Network([n.id for n in spec.nodes], _links(spec))
     found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
     if found:
         raise InputError(_with_lines(found, source, lines))

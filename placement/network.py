@@ -226,6 +226,16 @@ class Network:
         keys = np.asarray(frm, dtype=np.int64) * len(self.ids) + np.asarray(to, dtype=np.int64)
         return self._dir_vals[np.searchsorted(self._dir_keys, keys)]
 
+    def direction_index(self, a: str, b: str) -> int:
+        """Index of the link direction from ``a`` to ``b`` (``2 * link + 0`` for u->v, ``+ 1`` for v->u)."""
+        link = self._link_of[(a, b)]
+        return 2 * link.index + (0 if link.u == a else 1)
+
+    def direction_name(self, d: int) -> str:
+        """``"u->v"`` for direction index ``d``."""
+        link = self.links[d // 2]
+        return direction_key(link.u, link.v) if d % 2 == 0 else direction_key(link.v, link.u)
+
     def link(self, a: str, b: str) -> Link:
         """The link between adjacent nodes ``a`` and ``b``."""
         return self._link_of[(a, b)]

@@ -11,8 +11,10 @@ layer's ``out_bytes``) returns to the origin along the reverse path.
 - energy = sum over computing nodes of compute time x active_power_w
   + sum over transfers of bytes x energy_j_per_byte of each link crossed
 
-This module is the single definition the evaluator uses; solvers may compute
-the same figures faster but are checked against it.
+This module says what one route *uses* (compute seconds per node, bytes per
+link direction); the formulas themselves live in :mod:`placement.kernel`,
+which also turns many routes' usage into loads, latencies under congestion
+and the objective.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from .kernel import compute_j, request_cost, transfer_j, transfer_s
 
 if TYPE_CHECKING:
     from .instance import Instance
@@ -55,12 +59,15 @@ class Route:
 
 @dataclass
 class RouteFigures:
-    """Everything one request on a route costs.
+    """Everything one request on a route costs, without congestion.
 
     ``compute_s`` maps node -> busy seconds per request; ``link_bytes`` maps a
-    link direction ``(u, v)`` -> bytes per request sent from u to v.
+    link direction ``(u, v)`` -> bytes per request sent from u to v;
+    ``propagation_s`` is the sum of the ``latency_s`` of every hop of every
+    transfer (not slowed by load).
     """
 
+    demand: int
     path: tuple[str, ...]
     latency_s: float
     energy_j: float
@@ -70,13 +77,14 @@ class RouteFigures:
     transfer_energy_j: float
     accuracy: float
     compute_source: str
+    propagation_s: float = 0.0
     compute_s: dict[str, float] = field(default_factory=dict)
     link_bytes: dict[tuple[str, str], float] = field(default_factory=dict)
     peak_activation_bytes: dict[str, float] = field(default_factory=dict)
 
     def cost(self, instance: Instance) -> float:
-        """The route's per-request term of the objective J."""
-        return instance.route_cost(self.latency_s, self.accuracy, self.energy_j)
+        """The route's per-request term of the objective J (load-independent)."""
+        return float(request_cost(instance.weights, self.latency_s, self.accuracy, self.energy_j))
 
 
 def route_figures(instance: Instance, route: Route) -> RouteFigures:
@@ -121,13 +129,13 @@ def route_figures(instance: Instance, route: Route) -> RouteFigures:
     if any(b <= a for a, b in zip(positions, positions[1:])):
         raise RouteError(f"computing nodes must appear in order along the path {' > '.join(path)}, each once")
 
-    fig = RouteFigures(path, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, model.accuracy, "")
+    fig = RouteFigures(route.demand, path, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, model.accuracy, "")
     sources: set[str] = set()
     for s in segs:
         node = instance.node[s.node]
         t = model.segment_latency(node.device, s.first, s.last)
         fig.compute_latency_s += t
-        fig.compute_energy_j += t * node.device.active_power_w
+        fig.compute_energy_j += compute_j(t, node.device.active_power_w)
         fig.compute_s[s.node] = fig.compute_s.get(s.node, 0.0) + t
         fig.peak_activation_bytes[s.node] = model.segment_peak_activation(s.first, s.last)
         sources.update(model.latency_sources(node.device)[s.first : s.last + 1])
@@ -137,8 +145,9 @@ def route_figures(instance: Instance, route: Route) -> RouteFigures:
         for k in range(i, j, step):
             a, b = path[k], path[k + step]
             link = instance.network.link(a, b)
-            fig.transfer_latency_s += nbytes / link.bandwidth_bytes_per_s + link.latency_s
-            fig.transfer_energy_j += nbytes * link.energy_j_per_byte
+            fig.transfer_latency_s += transfer_s(nbytes, 1.0 / link.bandwidth_bytes_per_s, link.latency_s)
+            fig.propagation_s += link.latency_s
+            fig.transfer_energy_j += transfer_j(nbytes, link.energy_j_per_byte)
             fig.link_bytes[(a, b)] = fig.link_bytes.get((a, b), 0.0) + nbytes
 
     send(model.input_bytes, 0, positions[0])

@@ -206,6 +206,11 @@ class OptionsSpec(Strict):
     routing: Literal["splittable", "unsplittable"] = "splittable"
     max_segments: Annotated[int, Field(ge=1)] = 2
     max_utilization: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.8
+    queueing: Literal["none", "ps"] = Field(
+        default="none",
+        description="Congestion model: 'none' (load-independent) or 'ps' (every node and link direction a "
+        "processor-sharing server: service s takes s / (1 - utilization)); 'ps' needs max_utilization < 1.",
+    )
 
 
 class InstanceSpec(Strict):

@@ -113,6 +113,8 @@ def check_semantics(
     """
     problems: list[Problem] = []
     warnings: list[str] = []
+    if spec.options.queueing == "ps" and spec.options.max_utilization >= 1:
+        problems.append(Problem(file, "options.max_utilization", f"must be < 1 with queueing 'ps' (a processor-sharing server at utilization 1 never empties: its waiting time is infinite), got {spec.options.max_utilization:g}"))
     for name, dev in spec.devices.items():
         if name in builtin:
             continue

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from placement.instance import Demand, Instance, Model
+from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
 from placement.routes import Route, Segment
-
-_REL = 1 + 1e-9
 
 
 @functools.lru_cache(maxsize=256)
@@ -270,10 +269,10 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
         cum = cum_by_dev[tree.dev[cur]]  # (C, n+1)
         t = cum[:, bounds[:, s + 1]] - cum[:, bounds[:, s]]  # (C, M)
         b = send[bounds[:, s]][None, :]  # (1, M)
-        latency += t + b * (tree.d_inv[cur] - tree.d_inv[prev])[:, None] + (tree.d_lat[cur] - tree.d_lat[prev])[:, None]
-        energy += t * tree.power[tree.dev[cur]][:, None] + b * (tree.d_en[cur] - tree.d_en[prev])[:, None]
-        ok &= seg_params[None, :, s] <= tree.mem[cur][:, None] * _REL
-        ok &= seg_peak[None, :, s] <= tree.ram[cur][:, None] * _REL
+        latency += t + transfer_s(b, (tree.d_inv[cur] - tree.d_inv[prev])[:, None], (tree.d_lat[cur] - tree.d_lat[prev])[:, None])
+        energy += compute_j(t, tree.power[tree.dev[cur]][:, None]) + transfer_j(b, (tree.d_en[cur] - tree.d_en[prev])[:, None])
+        ok &= within(seg_params[None, :, s], tree.mem[cur][:, None], SOLVER_RTOL)
+        ok &= within(seg_peak[None, :, s], tree.ram[cur][:, None], SOLVER_RTOL)
         if prices is not None:
             penalty += t * node_pen[cur][:, None] + b * (p_fwd[cur] - p_fwd[prev])[:, None]
             _storage_penalty(prices, tree, model, cur, bounds[:, s], bounds[:, s + 1], penalty)
@@ -283,10 +282,10 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
     r = float(model.out_bytes[-1])
     if residual is not None:
         back = _hop_values(tree, residual.link, tree.hop_back)
-        ok &= (residual.rate * r <= tree.path_min(back, np.zeros_like(prev), prev) * _REL + 1e-9)[:, None]
-    latency += (r * tree.d_inv[prev] + tree.d_lat[prev])[:, None]
-    energy += (r * tree.d_en[prev])[:, None]
-    cost = instance.w_latency * latency + instance.w_inaccuracy * (1.0 - model.accuracy) + instance.w_energy * energy
+        ok &= within(residual.rate * r, tree.path_min(back, np.zeros_like(prev), prev), SOLVER_RTOL)[:, None]
+    latency += transfer_s(r, tree.d_inv[prev], tree.d_lat[prev])[:, None]
+    energy += transfer_j(r, tree.d_en[prev])[:, None]
+    cost = request_cost(instance.weights, latency, model.accuracy, energy)
     if slo is not None:
         ok &= latency <= slo
     if prices is None:
@@ -321,16 +320,16 @@ def _hop_values(tree: OriginTree, per_direction: np.ndarray, hops: np.ndarray) -
 def _fits_residual(res: Residual, tree: OriginTree, model: Model, prev, cur, t, b, seg_params, lo, hi, ok) -> None:
     """Clear ``ok`` where segment s (at ``cur``, fed from ``prev``) exceeds the capacity left."""
     nodes = tree.node_idx[cur]
-    ok &= res.rate * t <= res.compute[nodes][:, None] * _REL + 1e-12
+    ok &= within(res.rate * t, res.compute[nodes][:, None], SOLVER_RTOL)
     fwd = _hop_values(tree, res.link, tree.hop_fwd)
-    ok &= res.rate * b <= tree.path_min(fwd, prev, cur)[:, None] * _REL + 1e-9
+    ok &= within(res.rate * b, tree.path_min(fwd, prev, cur)[:, None], SOLVER_RTOL)
     need = np.broadcast_to(seg_params[None, :], ok.shape).copy()
     for i in np.unique(cur):
         stored = res.stored.get((int(tree.node_idx[i]), model.id))
         if stored is not None:
             cs = np.concatenate([[0.0], np.cumsum(np.where(stored, model.param_bytes, 0.0))])
             need[cur == i] -= (cs[hi] - cs[lo])[None, :]
-    ok &= need <= res.memory[nodes][:, None] * _REL + 1e-9
+    ok &= within(need, res.memory[nodes][:, None], SOLVER_RTOL)
 
 
 def _path_sums(tree: OriginTree, per_hop: np.ndarray) -> np.ndarray:
@@ -547,6 +546,16 @@ def origin_tree(instance: Instance, origin: str) -> OriginTree:
     return tree
 
 
+def upward_targets(instance: Instance, origin: str) -> list[str]:
+    """End nodes of ``routes=upward``: the path from ``origin`` to its nearest node of tier 'cloud'."""
+    cloud = instance.nearest_of_tier(origin, "cloud")
+    if cloud is None:
+        from .registry import MethodError
+
+        raise MethodError(f"routes=upward needs a node of tier 'cloud' reachable from '{origin}'")
+    return list(instance.path(origin, cloud))
+
+
 def candidate_routes(
     instance: Instance,
     demand: Demand,
@@ -566,7 +575,7 @@ def candidate_routes(
     """
     tree = origin_tree(instance, demand.origin)
     k_max = instance.max_segments if max_segments is None else max_segments
-    slo = demand.max_latency_s * _REL if respect_slo else None
+    slo = demand.max_latency_s * (1 + SOLVER_RTOL) if respect_slo else None
     allowed = None
     if targets is not None:
         allowed = np.zeros(len(tree.nodes), dtype=bool)
@@ -579,7 +588,7 @@ def candidate_routes(
         if allowed is not None:
             keep &= allowed
         idx = np.flatnonzero(keep)
-        lb_cost = instance.w_latency * lb_lat + instance.w_inaccuracy * (1.0 - model.accuracy) + instance.w_energy * lb_en
+        lb_cost = request_cost(instance.weights, lb_lat, model.accuracy, lb_en)
         lb_key = lb_cost[idx] if prices is None else prices.key_bound(lb_cost[idx])
         lbs.append(lb_key)
         mids.append(np.full(len(idx), mi))

@@ -19,85 +19,16 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from placement.build import build_plan
 from placement.errors import InfeasibleError, InputError
 from placement.instance import Demand, Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
-from .candidates import Residual, candidate_routes, origin_tree
-from .columns import Column, column_from_candidate
+from .candidates import candidate_routes, origin_tree
+from .capacity import Capacity
+from .columns import column_from_candidate
 from .registry import SolveOptions, register
-
-
-class Capacity:
-    """What earlier routes used: compute, link loads, stored layers and their memory."""
-
-    def __init__(self, instance: Instance):
-        self.instance = instance
-        self.U = instance.max_utilization
-        n = len(instance.nodes)
-        self.busy = np.zeros(n)
-        self.mem_used = np.zeros(n)
-        self.memory = np.array([node.memory_bytes for node in instance.nodes])
-        self.link_load = np.zeros(2 * len(instance.links))
-        self.bandwidth = np.repeat([link.bandwidth_bytes_per_s for link in instance.links], 2)
-        self.stored: dict[tuple[int, str], np.ndarray] = {}
-
-    def residual(self, rate: float) -> Residual:
-        return Residual(
-            rate=rate,
-            compute=self.U - self.busy,
-            link=self.U * self.bandwidth - self.link_load,
-            memory=self.memory - self.mem_used,
-            stored=self.stored,
-        )
-
-    def fits(self, col: Column, rate: float) -> bool:
-        """Whether one more route (as a column) fits the capacity left."""
-        model = self.instance.models[col.route.model]
-        tol = 1 + 1e-9
-        for v, t in col.compute:
-            if self.busy[v] + rate * t > self.U * tol:
-                return False
-        load = {}
-        for d, nbytes in col.links:
-            load[d] = load.get(d, 0.0) + rate * nbytes
-        for d, extra in load.items():
-            if self.link_load[d] + extra > self.U * self.bandwidth[d] * tol:
-                return False
-        for seg in col.route.segments:
-            node = self.instance.node[seg.node]
-            have = self.stored.get((node.index, model.id))
-            layers = model.param_bytes[seg.first : seg.last + 1]
-            new = layers if have is None else layers[~have[seg.first : seg.last + 1]]
-            if self.mem_used[node.index] + float(new.sum()) > self.memory[node.index] * tol:
-                return False
-            if model.segment_peak_activation(seg.first, seg.last) > node.ram_bytes * tol:
-                return False
-        return True
-
-    def commit(self, col: Column, rate: float) -> None:
-        model = self.instance.models[col.route.model]
-        for v, t in col.compute:
-            self.busy[v] += rate * t
-        for d, nbytes in col.links:
-            self.link_load[d] += rate * nbytes
-        for seg in col.route.segments:
-            v = self.instance.node[seg.node].index
-            have = self.stored.setdefault((v, model.id), np.zeros(model.n_layers, dtype=bool))
-            new = ~have[seg.first : seg.last + 1]
-            self.mem_used[v] += float(model.param_bytes[seg.first : seg.last + 1][new].sum())
-            have[seg.first : seg.last + 1] = True
-
-
-def nearest_of_tier(instance: Instance, origin: str, tier: str) -> str | None:
-    """The node of ``tier`` with the smallest path latency from ``origin`` (ties: by id)."""
-    reach = instance.network.reachable(origin)
-    found = [(reach[n.id], n.id) for n in instance.nodes if n.tier == tier and n.id in reach]
-    return min(found)[1] if found else None
 
 
 def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str] | None, int | None]:
@@ -106,7 +37,7 @@ def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str]
     if family == "device-only":
         return [demand.origin], 1
     tier = {"edge-only": "edge", "cloud-only": "cloud"}[family]
-    node = nearest_of_tier(instance, demand.origin, tier)
+    node = instance.nearest_of_tier(demand.origin, tier)
     if node is None:
         if not any(n.tier == tier for n in instance.nodes):
             raise InputError(f"{family}: no node of instance '{instance.name}' has tier '{tier}'; set `tier: {tier}` on the nodes it should use")

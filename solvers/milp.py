@@ -43,7 +43,7 @@ from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
-from .candidates import candidate_routes, origin_tree
+from .candidates import candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, column_from_route
 from .master import Master
 from .registry import SolveOptions, register
@@ -93,8 +93,6 @@ class BranchAndPrice:
         if self.scope == "all":
             return None
         if cls not in self._targets:
-            from .pyomo_path import upward_targets
-
             self._targets[cls] = upward_targets(self.inst, self.inst.demands[cls].origin)
         return self._targets[cls]
 

@@ -40,8 +40,8 @@ from placement.errors import InfeasibleError, InputError
 from placement.instance import Demand, Instance, Model
 from placement.plan import Plan, PlanStatus, Termination
 
+from .capacity import Capacity
 from .columns import column_from_route
-from .greedy import Capacity
 from .registry import SolveOptions, register
 from .twotier import cut_scan, default_server
 

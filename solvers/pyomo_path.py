@@ -22,23 +22,13 @@ from placement.errors import InfeasibleError
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 
-from .candidates import candidate_routes, origin_tree
+from .candidates import candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, storage_nodes
 from .master import new_highs
 from .registry import MethodError, SolveOptions, register
 
 #: Refuse to enumerate more routes than this (use ``milp`` instead).
 MAX_ROUTES = 2_000_000
-
-
-def upward_targets(instance: Instance, origin: str) -> list[str]:
-    """Nodes on the path from ``origin`` to its nearest node of tier 'cloud'."""
-    from .greedy import nearest_of_tier
-
-    cloud = nearest_of_tier(instance, origin, "cloud")
-    if cloud is None:
-        raise MethodError(f"routes=upward needs a node of tier 'cloud' reachable from '{origin}'")
-    return list(instance.path(origin, cloud))
 
 
 def enumerate_columns(instance: Instance, scope: str = "all", limit: int = MAX_ROUTES) -> list[Column]:

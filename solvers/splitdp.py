@@ -40,13 +40,14 @@ import numpy as np
 from placement.build import build_plan
 from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance, Model
+from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route, Segment, route_figures
 
 from .candidates import OriginTree, origin_tree
 from .registry import SolveOptions, register
 
-_REL = 1 + 1e-9
+_REL = 1 + SOLVER_RTOL
 
 
 def _sparse_table(values: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -93,25 +94,26 @@ class ModelDP:
         wl, we = inst.w_latency, inst.w_energy
         devs = tree.devices
         cum_lat = np.stack([model.cum_latency(d) for d in devs])  # (D, n+1)
-        self.cum_cost = (cum_lat * (wl + we * tree.power[:, None]))[tree.dev]  # (N, n+1)
+        no_acc = (wl, 0.0, we)  # the DP's costs leave out the model's constant inaccuracy term
+        self.cum_cost = request_cost(no_acc, cum_lat, 1.0, compute_j(cum_lat, tree.power[:, None]))[tree.dev]  # (N, n+1)
         self.cum_lat = cum_lat[tree.dev]
         inv, lat, epb = tree.hop_inv, tree.hop_lat, tree.hop_epb  # both directions alike
         self.send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])  # tensor entering layer j < n
         # cost and latency of moving each tensor over the hop into each node; closed hops are inf
-        self.hop_cost = wl * (self.send[None, :] * inv[:, None] + lat[:, None]) + we * self.send[None, :] * epb[:, None]
-        self.hop_lat = self.send[None, :] * inv[:, None] + lat[:, None]
+        self.hop_lat = transfer_s(self.send[None, :], inv[:, None], lat[:, None])
+        self.hop_cost = request_cost(no_acc, self.hop_lat, 1.0, transfer_j(self.send[None, :], epb[:, None]))
         if capacity:
             cap = U * tree.hop_bw
-            closed = rate * self.send[None, :] > cap[:, None] * _REL
+            closed = ~within(rate * self.send[None, :], cap[:, None], SOLVER_RTOL)
             self.hop_cost = np.where(closed, np.inf, self.hop_cost)
         # the result's way back: cost, latency and whether every hop can carry it
         r = float(model.out_bytes[-1])
-        hop_back_cost = wl * (r * inv + lat) + we * r * epb
-        hop_back_lat = r * inv + lat
+        hop_back_lat = transfer_s(r, inv, lat)
+        hop_back_cost = request_cost(no_acc, hop_back_lat, 1.0, transfer_j(r, epb))
         self.ret_cost = _down_sums(tree, hop_back_cost)
         self.ret_lat = _down_sums(tree, hop_back_lat)
         if capacity:
-            ok = rate * r <= U * tree.hop_bw * _REL
+            ok = within(rate * r, U * tree.hop_bw, SOLVER_RTOL)
             self.ret_cost = np.where(_down_all(tree, ok), self.ret_cost, np.inf)
         # first feasible start of a segment ending before layer j' at each node
         self.lo = self._windows(rate, U, capacity)
@@ -246,7 +248,7 @@ def best_route(inst: Instance, demand: Demand, *, capacity: bool = True, max_seg
         if model.accuracy < demand.min_accuracy - 1e-12:
             continue
         dp = ModelDP(inst, tree, model, demand, capacity)
-        const = inst.w_inaccuracy * (1.0 - model.accuracy)
+        const = request_cost(inst.weights, 0.0, model.accuracy, 0.0)
         for cost, v, k in dp.run(min(k_max, model.n_layers)):
             total = cost + const
             if best is not None and total >= best[0]:

@@ -20,19 +20,18 @@ import numpy as np
 from placement.build import build_plan
 from placement.errors import InfeasibleError, InputError
 from placement.instance import Demand, Instance
+from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route, Segment
 
+from .capacity import Capacity
 from .columns import column_from_route
-from .greedy import Capacity, nearest_of_tier
 from .registry import SolveOptions, register
-
-_REL = 1 + 1e-9
 
 
 def default_server(instance: Instance, origin: str) -> str | None:
     for tier in ("edge", "cloud"):
-        node = nearest_of_tier(instance, origin, tier)
+        node = instance.nearest_of_tier(origin, tier)
         if node is not None and node != origin:
             return node
     return None
@@ -60,13 +59,13 @@ def cut_scan(instance: Instance, demand: Demand, server: str) -> list[tuple[floa
         t_dev, t_srv = cd[cut], cs[n] - cs[cut]
         remote = cut < n
         r = float(model.out_bytes[-1])
-        latency = t_dev + t_srv + np.where(remote, send * inv + lat + r * inv + lat, 0.0)
-        energy = t_dev * origin.device.active_power_w + t_srv * srv.device.active_power_w + np.where(remote, (send + r) * en, 0.0)
-        cost = instance.route_cost(0.0, model.accuracy, 0.0) + instance.w_latency * latency + instance.w_energy * energy
+        latency = t_dev + t_srv + np.where(remote, transfer_s(send, inv, lat) + transfer_s(r, inv, lat), 0.0)
+        energy = compute_j(t_dev, origin.device.active_power_w) + compute_j(t_srv, srv.device.active_power_w) + np.where(remote, transfer_j(send + r, en), 0.0)
+        cost = request_cost(instance.weights, latency, model.accuracy, energy)
         p = model.cum_param_bytes
-        ok = latency <= demand.max_latency_s * _REL
-        ok &= p[cut] <= origin.memory_bytes * _REL
-        ok &= (p[n] - p[cut]) <= srv.memory_bytes * _REL
+        ok = within(latency, demand.max_latency_s, SOLVER_RTOL)
+        ok &= within(p[cut], origin.memory_bytes, SOLVER_RTOL)
+        ok &= within(p[n] - p[cut], srv.memory_bytes, SOLVER_RTOL)
         for c in np.flatnonzero(ok):
             segs = []
             if c > 0:
