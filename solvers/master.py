@@ -124,6 +124,7 @@ class Master:
     def __init__(self, instance: Instance, *, threads: int | None = None, seed: int = 0, verbose: bool = False):
         self.instance = instance
         self.h = new_highs(verbose)
+        self.verbose = verbose
         self.h.setOptionValue("random_seed", int(seed))
         self.h.setOptionValue("mip_feasibility_tolerance", 1e-7)
         self.h.setOptionValue("dual_feasibility_tolerance", 1e-9)
@@ -261,7 +262,23 @@ class Master:
 
     # -- solving -------------------------------------------------------------------
     def solve(self, *, time_limit_s: float | None = None, mip_gap: float | None = None) -> Solution:
-        h = self.h
+        """Solve the LP relaxation (warm, on the kept model) or the MILP.
+
+        A MILP is solved on a fresh HiGHS copy of the current model: HiGHS
+        1.x, after LP solves and bound changes on the same object, has been
+        seen to return a MIP solution whose reported objective and dual bound
+        were below the LP bound (and a suboptimal plan labelled optimal). The
+        objective is always recomputed from the column values and costs (the
+        model's own figures), never taken from the solver's report.
+        """
+        integral = self.integral_x or self.integral_y
+        if integral:
+            h = new_highs(self.verbose)
+            for key in ("random_seed", "mip_feasibility_tolerance", "dual_feasibility_tolerance", "primal_feasibility_tolerance", "threads"):
+                h.setOptionValue(key, self.h.getOptionValue(key)[1])
+            h.passModel(self.h.getLp())
+        else:
+            h = self.h
         h.setOptionValue("time_limit", float(time_limit_s) if time_limit_s else INF)
         if mip_gap is not None:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -273,12 +290,14 @@ class Master:
         values = np.array(sol.col_value) if has else np.zeros(self.n_cols)
         text = h.modelStatusToString(status)
         optimal = status == highspy.HighsModelStatus.kOptimal
-        objective = float(info.objective_function_value) / self.obj_scale if has else None
-        if self.integral_x or self.integral_y:
+        objective = float(np.dot(self.col_cost(), values)) / self.obj_scale if has else None
+        if integral:
             bound = float(info.mip_dual_bound) / self.obj_scale
+            if objective is not None and optimal:
+                bound = min(bound, objective)
         else:
             bound = objective if optimal else None
-        duals = np.array(sol.row_dual) if (optimal and not (self.integral_x or self.integral_y)) else None
+        duals = np.array(sol.row_dual) if (optimal and not integral) else None
         return Solution(
             status=text,
             optimal=optimal,
@@ -291,6 +310,10 @@ class Master:
             row_dual=duals,
             time_s=float(h.getRunTime()),
         )
+
+    def col_cost(self) -> np.ndarray:
+        """Objective coefficient of every HiGHS column (the model's own costs, L x J units)."""
+        return np.asarray(self.h.getLp().col_cost_, dtype=float)
 
     def prices(self, cls: int, row_dual: np.ndarray) -> Prices:
         """Dual prices for pricing routes of class ``cls`` (penalties clipped at >= 0).
