@@ -83,10 +83,23 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from solvers import methods
+    from solvers import get_method, methods
 
     from .report import table
 
+    if args.name:
+        info = get_method(args.name)
+        print(f"{info.name} ({info.kind}): {info.summary}")
+        print("capabilities: " + ", ".join(info.capabilities()))
+        if info.requires:
+            print("needs packages: " + ", ".join(info.requires) + ("" if info.available() else " (missing)"))
+        if not info.options:
+            print("options: none")
+            return 0
+        rows = [[o.name, "|".join(o.choices) if o.choices else o.type, repr(o.default), o.doc] for o in info.options]
+        print(table(["option", "type", "default", "meaning"], rows))
+        print("Give options as --option NAME=VALUE (repeatable).")
+        return 0
     rows = [[m.name, ", ".join(m.capabilities()), "yes" if m.available() else "no (missing: " + ", ".join(m.requires) + ")", m.summary] for m in methods()]
     print(table(["method", "capabilities", "available", "summary"], rows))
     return 0
@@ -120,6 +133,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         write_plan(plan, args.out)
     if args.json:
         print(plan_json(plan), end="")
+    elif args.out and args.quiet:
+        pass  # the plan is in the file; --quiet prints nothing else
     else:
         print(plan_text(inst, plan))
         if args.out:
@@ -183,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="full catalog with the source of every figure")
     s.set_defaults(func=cmd_devices)
 
-    s = sub.add_parser("methods", help="list the registered solution methods")
+    s = sub.add_parser("methods", help="list the registered solution methods, or one method's options")
+    s.add_argument("name", nargs="?", metavar="NAME", help="show this method's capabilities and options")
     s.set_defaults(func=cmd_methods)
 
     s = sub.add_parser("solve", help="solve an instance and print the plan")

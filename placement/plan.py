@@ -10,6 +10,7 @@ for methods that give no bound. Infeasible instances never produce a plan file.
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Annotated
 
@@ -97,6 +98,7 @@ class Plan(BaseModel):
     gap: float | None = None
     solve_time_s: float | None = None
     build_time_s: float | None = None
+    wall_time_s: float | None = Field(default=None, description="Wall-clock seconds of the whole method run (every phase)")
     termination: Termination | None = None
     seed: int | None = None
     options: dict = Field(default_factory=dict, description="Method options used")
@@ -115,6 +117,26 @@ class Plan(BaseModel):
                     if a < 0 or b < a:
                         raise ValueError(f"storage.{node}.{model}: range [{a}, {b}] is not a valid inclusive layer range")
         return v
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run that produced no plan, as a result (see :func:`solvers.try_solve`).
+
+    ``status`` is ``infeasible`` (no feasible plan exists, or a heuristic found
+    none: ``reasons`` says why, with numbers) or ``error`` (the solver failed:
+    ``message``). Never written as a plan file.
+    """
+
+    instance: str
+    method: str
+    status: str
+    message: str
+    reasons: list[str]
+    wall_time_s: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def storage_from_routes(routes: list[Route]) -> dict[str, dict[str, list[tuple[int, int]]]]:
@@ -166,6 +188,7 @@ def plan_json(plan: Plan) -> str:
 
 
 __all__ = [
+    "Failure",
     "Plan",
     "PlanMetrics",
     "PlanRoute",

@@ -52,7 +52,8 @@ def plan_header(plan: Plan) -> str:
         + (f"  termination {plan.termination}" if plan.termination else ""),
         f"objective J {fmt_num(plan.objective, 10)}  bound {fmt_num(plan.bound, 10)}  gap {gap}"
         + (f"  build {plan.build_time_s:.3f} s" if plan.build_time_s is not None else "")
-        + (f"  solve {plan.solve_time_s:.3f} s" if plan.solve_time_s is not None else ""),
+        + (f"  solve {plan.solve_time_s:.3f} s" if plan.solve_time_s is not None else "")
+        + (f"  total {plan.wall_time_s:.3f} s" if plan.wall_time_s is not None else ""),
     ]
     return "\n".join(lines)
 

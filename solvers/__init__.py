@@ -8,6 +8,6 @@ Every method is registered by name with its capabilities (see
 :mod:`solvers.registry`); ``idnplan methods`` lists them.
 """
 
-from .registry import MethodError, MethodInfo, SolveOptions, get_method, methods, register, solve
+from .registry import MethodError, MethodInfo, Option, SolveOptions, get_method, methods, register, solve, try_solve
 
-__all__ = ["MethodError", "MethodInfo", "SolveOptions", "get_method", "methods", "register", "solve"]
+__all__ = ["MethodError", "MethodInfo", "Option", "SolveOptions", "get_method", "methods", "register", "solve", "try_solve"]

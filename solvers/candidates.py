@@ -546,6 +546,16 @@ def origin_tree(instance: Instance, origin: str) -> OriginTree:
     return tree
 
 
+def _routes_option():
+    from .registry import Option
+
+    return Option("routes", "str", "all", "'all' routes, or 'upward': only routes ending on the path towards the nearest cloud node (then optimal only within that scope)", ("all", "upward"))
+
+
+#: The route-scope option of ``milp`` and ``milp-pyomo``.
+ROUTES_OPTION = _routes_option()
+
+
 def upward_targets(instance: Instance, origin: str) -> list[str]:
     """End nodes of ``routes=upward``: the path from ``origin`` to its nearest node of tier 'cloud'."""
     cloud = instance.nearest_of_tier(origin, "cloud")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 
 from placement.build import build_plan
-from placement.errors import InfeasibleError, InputError
+from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
@@ -38,9 +38,7 @@ def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str]
         return [demand.origin], 1
     tier = {"edge-only": "edge", "cloud-only": "cloud"}[family]
     node = instance.nearest_of_tier(demand.origin, tier)
-    if node is None:
-        if not any(n.tier == tier for n in instance.nodes):
-            raise InputError(f"{family}: no node of instance '{instance.name}' has tier '{tier}'; set `tier: {tier}` on the nodes it should use")
+    if node is None:  # nodes of the tier exist (checked before the run) but none is reachable
         return [], 1
     return [node], 1
 
@@ -105,11 +103,11 @@ def device_only(instance: Instance, opts: SolveOptions) -> Plan:
     return run_greedy(instance, opts, "device-only")
 
 
-@register("edge-only", "Baseline: every request computed entirely on the nearest 'edge' node")
+@register("edge-only", "Baseline: every request computed entirely on the nearest 'edge' node", requires_tiers=("edge",))
 def edge_only(instance: Instance, opts: SolveOptions) -> Plan:
     return run_greedy(instance, opts, "edge-only")
 
 
-@register("cloud-only", "Baseline: every request computed entirely on the nearest 'cloud' node")
+@register("cloud-only", "Baseline: every request computed entirely on the nearest 'cloud' node", requires_tiers=("cloud",))
 def cloud_only(instance: Instance, opts: SolveOptions) -> Plan:
     return run_greedy(instance, opts, "cloud-only")

@@ -43,10 +43,12 @@ from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
-from .candidates import candidate_routes, origin_tree, upward_targets
+from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, column_from_route
 from .master import Master
-from .registry import SolveOptions, register
+from .registry import Option, SolveOptions, register
+
+ENUMERATE_OPTION = Option("enumerate", "bool", False, "start column generation from every route of every class instead of the greedy plan (small instances)")
 
 #: Routes per class in the initial pool, and at most added per class per pricing round.
 INITIAL_ROUTES = 3
@@ -80,12 +82,8 @@ class BranchAndPrice:
         self.stats = Stats()
         self.incumbent: tuple[float, list[tuple[Route, float]]] | None = None
         self.forbidden: dict[tuple[int, str, int], int] = {}  # storage keys fixed to 0 at the current node
-        self.enumerate_all = bool(opts.extra.get("enumerate", False))
-        self.scope = str(opts.extra.get("routes", "all"))
-        if self.scope not in ("all", "upward"):
-            from .registry import MethodError
-
-            raise MethodError(f"milp: option routes must be 'all' or 'upward', got '{self.scope}'")
+        self.enumerate_all = bool(opts.extra["enumerate"])
+        self.scope = str(opts.extra["routes"])
         self._targets: dict[int, list[str] | None] = {}
 
     def targets(self, cls: int) -> list[str] | None:
@@ -395,6 +393,7 @@ class BranchAndPrice:
     "Exact: branch-and-price over routes (column generation, HiGHS), certified bound and gap",
     exact=True,
     splitting=True,
+    options=(ROUTES_OPTION, ENUMERATE_OPTION),
 )
 def milp(instance: Instance, opts: SolveOptions) -> Plan:
     return BranchAndPrice(instance, opts).run()

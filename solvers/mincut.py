@@ -43,7 +43,7 @@ from placement.plan import Plan, PlanStatus, Termination
 from .capacity import Capacity
 from .columns import column_from_route
 from .registry import SolveOptions, register
-from .twotier import cut_scan, default_server
+from .twotier import SERVER_OPTION, cut_scan, server_of
 
 
 @dataclass
@@ -138,15 +138,13 @@ def _as_chain_cut(model: Model, on_device: set[str]) -> int | None:
     return c if not srv_layers or min(srv_layers) >= c and not (dev_layers & srv_layers) else None
 
 
-@register("dag-mincut", "DADS-style: minimum s-t cut of each model's graph for the device/server split; reports it against the best chain cut", splitting=True)
+@register("dag-mincut", "DADS-style: minimum s-t cut of each model's graph for the device/server split; reports it against the best chain cut", splitting=True, options=(SERVER_OPTION,))
 def dag_mincut(instance: Instance, opts: SolveOptions) -> Plan:
     start = time.perf_counter()
     cap = Capacity(instance)
     chosen, notes, stats = [], [], {"classes": []}
     for demand in sorted(instance.demands, key=lambda d: (-d.rate_rps, d.index)):
-        server = opts.extra.get("server") or default_server(instance, demand.origin)
-        if server is None or server not in instance.node:
-            raise InputError(f"dag-mincut: no server for demand class {demand.index}: give --option server=NODE")
+        server = server_of(instance, demand, opts, "dag-mincut")
         best_graph: GraphCut | None = None
         for model in instance.models_for(demand):
             if model.accuracy < demand.min_accuracy - 1e-12 or model.graph is None:

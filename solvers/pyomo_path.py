@@ -22,10 +22,10 @@ from placement.errors import InfeasibleError
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 
-from .candidates import candidate_routes, origin_tree, upward_targets
+from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, storage_nodes
 from .master import new_highs
-from .registry import MethodError, SolveOptions, register
+from .registry import MethodError, Option, SolveOptions, register
 
 #: Refuse to enumerate more routes than this (use ``milp`` instead).
 MAX_ROUTES = 2_000_000
@@ -91,17 +91,16 @@ def build_model(instance: Instance, cols: list[Column]):
     exact=True,
     splitting=True,
     requires=("pyomo", "highspy"),
+    options=(ROUTES_OPTION, Option("max_routes", "int", MAX_ROUTES, "refuse instances with more routes than this (every route is a Pyomo variable)")),
 )
 def milp_pyomo(instance: Instance, opts: SolveOptions) -> Plan:
     import pyomo.environ as pyo
     from pyomo.contrib.solver.common.results import TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
 
-    scope = str(opts.extra.get("routes", "all"))
-    if scope not in ("all", "upward"):
-        raise MethodError(f"milp-pyomo: option routes must be 'all' or 'upward', got '{scope}'")
+    scope = opts.extra["routes"]
     t0 = time.perf_counter()
-    cols = enumerate_columns(instance, scope, int(opts.extra.get("max_routes", MAX_ROUTES)))
+    cols = enumerate_columns(instance, scope, opts.extra["max_routes"])
     missing = sorted({d.index for d in instance.demands} - {c.cls for c in cols})
     if missing:
         from .diagnose import class_reason

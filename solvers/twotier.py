@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from placement.build import build_plan
-from placement.errors import InfeasibleError, InputError
+from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance
 from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
 from placement.plan import Plan, PlanStatus, Termination
@@ -26,7 +26,7 @@ from placement.routes import Route, Segment
 
 from .capacity import Capacity
 from .columns import column_from_route
-from .registry import SolveOptions, register
+from .registry import MethodError, Option, SolveOptions, register
 
 
 def default_server(instance: Instance, origin: str) -> str | None:
@@ -76,17 +76,31 @@ def cut_scan(instance: Instance, demand: Demand, server: str) -> list[tuple[floa
     return sorted(out, key=lambda x: (x[0], x[1]))
 
 
-@register("two-tier", "Neurosurgeon-style: best single device/server cut per class, exhaustive scan (option server=NODE)", splitting=True)
+SERVER_OPTION = Option("server", "node", None, "the server node of every class (default: the nearest node of tier 'edge', else 'cloud'); must not be a class's origin")
+
+
+def server_of(instance: Instance, demand: Demand, opts: SolveOptions, method: str) -> str:
+    """The server of a class: the ``server`` option, else the nearest edge (else cloud) node."""
+    server = opts.extra.get("server")
+    if server is not None:
+        if server == demand.origin:
+            raise MethodError(f"{method}: option server={server} is the origin of demand class {demand.index} ({demand.label}); a server must be another node")
+        if not instance.network.can_reach(demand.origin, server):
+            raise MethodError(f"{method}: option server={server} cannot be reached from '{demand.origin}', the origin of demand class {demand.index}")
+        return server
+    server = default_server(instance, demand.origin)
+    if server is None:
+        raise MethodError(f"{method}: no server for demand class {demand.index} ({demand.label}): give --option server=NODE (a node id), or tag a node with tier 'edge' or 'cloud'")
+    return server
+
+
+@register("two-tier", "Neurosurgeon-style: best single device/server cut per class, exhaustive scan (option server=NODE)", splitting=True, min_segments=2, options=(SERVER_OPTION,))
 def two_tier(instance: Instance, opts: SolveOptions) -> Plan:
     start = time.perf_counter()
-    if instance.max_segments < 2:
-        raise InputError("two-tier splits a model over two nodes; this instance has max_segments = 1")
     cap = Capacity(instance)
     chosen, failures, servers = [], [], set()
     for demand in sorted(instance.demands, key=lambda d: (-d.rate_rps, d.index)):
-        server = opts.extra.get("server") or default_server(instance, demand.origin)
-        if server is None or server not in instance.node:
-            raise InputError(f"two-tier: no server for demand class {demand.index}: give --option server=NODE (a node id), or tag a node with tier 'edge' or 'cloud'")
+        server = server_of(instance, demand, opts, "two-tier")
         servers.add(server)
         placed = False
         for _, _, route in cut_scan(instance, demand, server):
