@@ -4,7 +4,7 @@ evaluator, instance generators and the CLI.
 This package depends on neither :mod:`profiling` nor :mod:`solvers`.
 """
 
-from .build import build_plan
+from .build import RouteChoice, build_plan
 from .catalog import Device, builtin_catalog, catalog_devices
 from .errors import IdnplanError, InfeasibleError, InputError, Problem, SolverError
 from .evaluate import Evaluation, Violation, evaluate
@@ -36,6 +36,7 @@ __all__ = [
     "SolverError",
     "Termination",
     "Violation",
+    "RouteChoice",
     "build_plan",
     "builtin_catalog",
     "catalog_devices",

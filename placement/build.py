@@ -1,24 +1,46 @@
 """Turning a method's decision into a :class:`~placement.plan.Plan`.
 
-Every method builds its plan through :func:`build_plan`, which fills each
-reported figure (route latency and energy, objective, metrics) from the
-evaluator. A plan therefore never reports a number the evaluator would not
-recompute; methods keep their own objective value (e.g. a MILP's) only to
-cross-check it in tests.
+A method reports the figures of its *own* model: for every chosen route its
+per-request cost (the J term) and, where its model has them, latency and
+energy; the plan's objective is the rate-weighted mean of those costs. The
+evaluator recomputes every one of them independently, so a conformance test
+comparing the two can fail. The plan's ``metrics`` (means, network load,
+utilizations) are computed from the routes by the cost kernel
+(:mod:`placement.kernel`) and labelled as such in the docs.
 """
 
 from __future__ import annotations
 
-from .evaluate import evaluate
+from dataclasses import dataclass
+
+import numpy as np
+
 from .instance import Instance
+from .kernel import RouteCosts, loads, totals
 from .plan import Plan, PlanMetrics, PlanRoute, PlanSegment, PlanStatus, Termination, storage_from_routes
-from .routes import Route
+from .routes import Route, route_figures
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    """A route a method chose, with its share and the figures of the method's own model.
+
+    ``cost`` is the per-request term of J (``w_latency * latency + w_inaccuracy
+    * (1 - accuracy) + w_energy * energy``) as the method computed it;
+    ``latency_s`` and ``energy_j`` are reported when the method's model has them.
+    """
+
+    route: Route
+    share: float
+    cost: float
+    latency_s: float | None = None
+    energy_j: float | None = None
 
 
 def build_plan(
     instance: Instance,
     method: str,
-    routes: list[tuple[Route, float]],
+    chosen: list[RouteChoice],
     status: PlanStatus = PlanStatus.HEURISTIC,
     *,
     bound: float | None = None,
@@ -30,26 +52,36 @@ def build_plan(
     storage: dict[str, dict[str, list[tuple[int, int]]]] | None = None,
     notes: list[str] | None = None,
 ) -> Plan:
-    """Assemble a plan from ``(route, share)`` pairs, with figures from the evaluator.
+    """Assemble a plan from the routes a method chose, with the method's own figures.
 
-    ``storage`` defaults to exactly the layers the routes compute. The gap is
-    ``(objective - bound) / max(|objective|, 1e-12)`` when a bound is given.
+    ``storage`` defaults to exactly the layers the routes compute. The
+    objective is ``sum(rate x share x cost) / total rate`` of the method's
+    costs; the gap is ``(objective - bound) / max(|objective|, 1e-12)`` when a
+    bound is given.
     """
-    kept = [(r, s) for r, s in routes if s > 0]
+    kept = [c for c in chosen if c.share > 0]
     plan_routes = [
         PlanRoute(
-            demand=r.demand,
-            model=r.model,
-            share=float(s),
-            segments=[PlanSegment(node=g.node, layers=(g.first, g.last)) for g in r.segments],
+            demand=c.route.demand,
+            model=c.route.model,
+            share=float(c.share),
+            segments=[PlanSegment(node=g.node, layers=(g.first, g.last)) for g in c.route.segments],
+            latency_s=None if c.latency_s is None else float(c.latency_s),
+            energy_j=None if c.energy_j is None else float(c.energy_j),
         )
-        for r, s in kept
+        for c in kept
     ]
+    flow = np.array([instance.demands[c.route.demand].rate_rps * c.share for c in kept], dtype=float)
+    objective = float(flow @ np.array([c.cost for c in kept], dtype=float)) / instance.total_rate_rps
+    figures = [route_figures(instance, c.route) for c in kept]
+    for pr, fig in zip(plan_routes, figures):
+        pr.latency_source = "measured compute, modelled transfers" if fig.compute_source == "measured" else "estimated"
     plan = Plan(
         instance=instance.name,
         method=method,
         status=status,
-        storage=storage if storage is not None else storage_from_routes([r for r, _ in kept]),
+        objective=objective,
+        storage=storage if storage is not None else storage_from_routes([c.route for c in kept]),
         routes=plan_routes,
         solve_time_s=solve_time_s,
         build_time_s=build_time_s,
@@ -57,14 +89,26 @@ def build_plan(
         seed=seed,
         options=options or {},
         notes=notes or [],
+        metrics=_metrics(instance, figures, flow),
     )
-    ev = evaluate(instance, plan)
-    for pr, re_ in zip(plan.routes, ev.routes):
-        pr.latency_s, pr.energy_j = re_.latency_s, re_.energy_j
-        pr.latency_source = "estimated" if re_.latency_source != "measured" else "measured compute, modelled transfers"
-    plan.objective = ev.objective
     if bound is not None:
         plan.bound = float(bound)
-        plan.gap = max(0.0, (ev.objective - bound) / max(abs(ev.objective), 1e-12))
-    plan.metrics = PlanMetrics(**ev.metrics)
+        plan.gap = max(0.0, (objective - bound) / max(abs(objective), 1e-12))
     return plan
+
+
+def _metrics(instance: Instance, figures, flow: np.ndarray) -> PlanMetrics:
+    """Means, network load and peak utilizations of the routes, by the cost kernel."""
+    costs = RouteCosts.pack(instance, figures)
+    load = loads(instance, costs, flow)
+    latency = costs.latency_s(load.node_factor, load.link_factor)
+    tot = totals(instance.weights, flow, latency, costs.accuracy, costs.energy_j, costs.network_bytes, instance.total_rate_rps)
+    return PlanMetrics(
+        mean_latency_s=tot.mean_latency_s,
+        mean_inaccuracy=tot.mean_inaccuracy,
+        mean_energy_j=tot.mean_energy_j,
+        network_bytes_per_s=tot.network_bytes_per_s,
+        max_node_utilization=float(load.node_utilization.max(initial=0.0)),
+        max_link_utilization=float(load.link_utilization.max(initial=0.0)),
+        total_rate_rps=instance.total_rate_rps,
+    )

@@ -39,6 +39,8 @@ class Termination(str, Enum):
     TIME_LIMIT = "time_limit"
     ITERATION_LIMIT = "iteration_limit"
     COMPLETED = "completed"  # a heuristic or exact algorithm that ran to its end
+    INTERRUPTED = "interrupted"
+    OTHER = "other"  # a solver stop this project does not name (see the plan's notes)
 
     def __str__(self) -> str:
         return self.value

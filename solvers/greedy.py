@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import time
 
-from placement.build import build_plan
+from placement.build import RouteChoice, build_plan
 from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance
 from placement.plan import Plan, PlanStatus, Termination
-from placement.routes import Route
 
 from .candidates import candidate_routes, origin_tree
 from .capacity import Capacity
@@ -63,7 +62,7 @@ def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
     """Place classes one by one in decreasing order of rate (see module docstring)."""
     start = time.perf_counter()
     cap = Capacity(instance)
-    chosen: list[tuple[Route, float]] = []
+    chosen: list[RouteChoice] = []
     failures: list[str] = []
     order = sorted(instance.demands, key=lambda d: (-d.rate_rps, d.index))
     for demand in order:
@@ -77,11 +76,11 @@ def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
             continue
         tree = origin_tree(instance, demand.origin)
         cap.commit(column_from_candidate(instance, tree, cand, set()), demand.rate_rps)
-        chosen.append((cand.route, 1.0))
+        chosen.append(RouteChoice(cand.route, 1.0, cand.cost, cand.latency_s, cand.energy_j))
     if failures:
         note = f"{family} is a heuristic: failing to place {len(failures)} of {len(order)} classes does not prove that no plan exists; try 'milp'"
         raise InfeasibleError([note] + failures, method=family)
-    chosen.sort(key=lambda rs: rs[0].demand)
+    chosen.sort(key=lambda c: c.route.demand)
     return build_plan(
         instance,
         family,

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from placement.build import build_plan
+from placement.build import RouteChoice, build_plan
 from placement.errors import InfeasibleError, SolverError
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
@@ -134,22 +134,22 @@ class BranchAndPrice:
         self.stats.solve_s += time.perf_counter() - t
         return sol
 
-    def _routes_of(self, y: np.ndarray) -> list[tuple[Route, float]]:
-        shares: dict[int, list[tuple[Route, float]]] = {}
+    def _routes_of(self, y: np.ndarray) -> list[RouteChoice]:
+        shares: dict[int, list[tuple[Column, float]]] = {}
         for col, val in zip(self.master.columns, y):
             if val > 1e-9:
-                shares.setdefault(col.cls, []).append((col.route, float(val)))
+                shares.setdefault(col.cls, []).append((col, float(val)))
         out = []
         for cls in sorted(shares):
             total = sum(v for _, v in shares[cls])
-            if self.inst.routing == "unsplittable":
-                best = max(shares[cls], key=lambda rv: rv[1])
-                out.append((best[0], 1.0))
-            else:
-                out.extend((r, v / total) for r, v in shares[cls])
+            picked = [(max(shares[cls], key=lambda cv: cv[1])[0], 1.0)] if self.inst.routing == "unsplittable" else [(c, v / total) for c, v in shares[cls]]
+            out.extend(RouteChoice(c.route, s, c.cost, c.latency_s, c.energy_j) for c, s in picked)
         return out
 
-    def _offer(self, objective: float, routes: list[tuple[Route, float]]) -> None:
+    def _offer(self, routes: list[RouteChoice]) -> None:
+        """Keep ``routes`` if they beat the incumbent, valued by the model's own route costs
+        (never by a solver's reported objective)."""
+        objective = sum(self.inst.demands[c.route.demand].rate_rps * c.share * c.cost for c in routes) / self.inst.total_rate_rps
         if self.incumbent is None or objective < self.incumbent[0] - 1e-12:
             self.incumbent = (objective, routes)
 
@@ -212,9 +212,9 @@ class BranchAndPrice:
             except InfeasibleError:
                 plan = None
             if plan is not None:
-                routes = [(r.to_route(), r.share) for r in plan.routes]
-                self._add([column_from_route(self.inst, r, self.master.storage_nodes) for r, _ in routes])
-                self._offer(float(plan.objective), routes)
+                cols = [column_from_route(self.inst, r.to_route(), self.master.storage_nodes) for r in plan.routes]
+                self._add(cols)
+                self._offer([RouteChoice(c.route, r.share, c.cost, c.latency_s, c.energy_j) for c, r in zip(cols, plan.routes)])
                 return
         t = time.perf_counter()
         cols: list[Column] = []
@@ -228,7 +228,7 @@ class BranchAndPrice:
         self.master.set_integrality(True)
         sol = self._solve(time_limit_s=time_limit, mip_gap=self.opts.mip_gap / 4)
         if sol.has_solution and sol.artificial.max(initial=0.0) < 1e-7:
-            self._offer(sol.objective, self._routes_of(sol.y))
+            self._offer(self._routes_of(sol.y))
         self.master.set_integrality(False)
         return sol
 
@@ -309,7 +309,7 @@ class BranchAndPrice:
                 continue  # infeasible or no better than the incumbent
             frac = self._fractional(sol)
             if frac is None:
-                self._offer(lb, self._routes_of(sol.y))
+                self._offer(self._routes_of(sol.y))
                 continue
             for value in (1, 0):
                 counter += 1

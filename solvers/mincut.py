@@ -156,15 +156,15 @@ def dag_mincut(instance: Instance, opts: SolveOptions) -> Plan:
                 best_graph = cut
         scan = cut_scan(instance, demand, server)
         placed = None
-        for cost, latency, route in scan:
-            col = column_from_route(instance, route, set())
+        for choice in scan:
+            col = column_from_route(instance, choice.route, set())
             if cap.fits(col, demand.rate_rps):
                 cap.commit(col, demand.rate_rps)
-                placed = (cost, latency, route)
+                placed = (choice.cost, choice.latency_s, choice)
                 break
         if placed is None:
             raise InfeasibleError([f"demand class {demand.index} ({demand.label}): no chain cut between '{demand.origin}' and '{server}' meets its SLO and accuracy floor within the capacity left"], method="dag-mincut")
-        chosen.append((placed[2], 1.0))
+        chosen.append(placed[2])
         entry = {"demand": demand.index, "server": server, "chain_cost": placed[0], "chain_latency_s": placed[1]}
         if best_graph is not None:
             entry.update({
@@ -182,7 +182,7 @@ def dag_mincut(instance: Instance, opts: SolveOptions) -> Plan:
     plan = build_plan(
         instance,
         "dag-mincut",
-        sorted(chosen, key=lambda rs: rs[0].demand),
+        sorted(chosen, key=lambda c: c.route.demand),
         PlanStatus.HEURISTIC,
         termination=Termination.COMPLETED,
         solve_time_s=time.perf_counter() - start,

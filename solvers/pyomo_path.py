@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from placement.build import build_plan
+from placement.build import RouteChoice, build_plan
 from placement.errors import InfeasibleError
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
@@ -85,6 +85,17 @@ def build_model(instance: Instance, cols: list[Column]):
     return m
 
 
+def _termination(tc, kinds) -> Termination:
+    """Why Pyomo's HiGHS interface stopped, in this project's terms."""
+    return {
+        kinds.convergenceCriteriaSatisfied: Termination.OPTIMAL,
+        kinds.maxTimeLimit: Termination.TIME_LIMIT,
+        kinds.iterationLimit: Termination.ITERATION_LIMIT,
+        kinds.objectiveLimit: Termination.GAP_LIMIT,
+        kinds.interrupted: Termination.INTERRUPTED,
+    }.get(tc, Termination.OTHER)
+
+
 @register(
     "milp-pyomo",
     "Exact on small instances: every route a variable, plain Pyomo + HiGHS (option routes=all|upward)",
@@ -125,28 +136,29 @@ def milp_pyomo(instance: Instance, opts: SolveOptions) -> Plan:
     if res.incumbent_objective is None:
         raise MethodError(f"milp-pyomo: no plan found ({tc.name}); raise --time-limit or use 'milp'")
     res.solution_loader.load_vars()
-    chosen = [(c.route, float(pyo.value(model.y[j]))) for j, c in enumerate(cols) if pyo.value(model.y[j]) > 1e-9]
+    chosen = [(c, float(pyo.value(model.y[j]))) for j, c in enumerate(cols) if pyo.value(model.y[j]) > 1e-9]
     per_class = defaultdict(float)
-    for r, v in chosen:
-        per_class[r.demand] += v
+    for c, v in chosen:
+        per_class[c.cls] += v
     if instance.routing == "unsplittable":
         best = {}
-        for r, v in chosen:
-            if v > best.get(r.demand, (None, -1))[1]:
-                best[r.demand] = (r, v)
-        routes = [(r, 1.0) for r, _ in best.values()]
+        for c, v in chosen:
+            if v > best.get(c.cls, (None, -1))[1]:
+                best[c.cls] = (c, v)
+        picked = [(c, 1.0) for c, _ in best.values()]
     else:
-        routes = [(r, v / per_class[r.demand]) for r, v in chosen]
+        picked = [(c, v / per_class[c.cls]) for c, v in chosen]
+    routes = [RouteChoice(c.route, s, c.cost, c.latency_s, c.energy_j) for c, s in picked]
     bound = float(res.objective_bound) if res.objective_bound is not None else None
     optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
     exact_scope = scope == "all"
     plan = build_plan(
         instance,
         "milp-pyomo",
-        sorted(routes, key=lambda rs: rs[0].demand),
+        sorted(routes, key=lambda c: c.route.demand),
         PlanStatus.OPTIMAL if optimal and exact_scope else (PlanStatus.FEASIBLE if exact_scope else PlanStatus.HEURISTIC),
         bound=bound if exact_scope else None,
-        termination=Termination.OPTIMAL if optimal else Termination.TIME_LIMIT,
+        termination=_termination(tc, TerminationCondition),
         solve_time_s=solve_s,
         build_time_s=build,
         seed=opts.seed,

@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from placement.build import build_plan
+from placement.build import RouteChoice, build_plan
 from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance, Model
 from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
@@ -299,10 +299,14 @@ def split_dp(instance: Instance, opts: SolveOptions) -> Plan:
         if free is not None and free[1] < cost - 1e-12 * max(1.0, abs(cost)):
             status, bound = PlanStatus.FEASIBLE, free[1]
             notes.append("the best route ignoring capacities does not fit them: splitting the class over several routes (milp) may do better; bound = that route's cost")
+    # the DP's own figures: its cost; with w_energy = 0 its cost is w_latency x latency + inaccuracy
+    latency = None
+    if instance.w_energy == 0 and instance.w_latency > 0:
+        latency = (cost - request_cost(instance.weights, 0.0, instance.models[route.model].accuracy, 0.0)) / instance.w_latency
     return build_plan(
         instance,
         "split-dp",
-        [(route, 1.0)],
+        [RouteChoice(route, 1.0, cost, latency)],
         status,
         bound=bound,
         termination=Termination.COMPLETED,

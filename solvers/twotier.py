@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from placement.build import build_plan
+from placement.build import RouteChoice, build_plan
 from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance
 from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
@@ -37,8 +37,8 @@ def default_server(instance: Instance, origin: str) -> str | None:
     return None
 
 
-def cut_scan(instance: Instance, demand: Demand, server: str) -> list[tuple[float, float, Route]]:
-    """Every device/server cut of every eligible model: (cost, latency, route), cheapest first.
+def cut_scan(instance: Instance, demand: Demand, server: str) -> list[RouteChoice]:
+    """Every device/server cut of every eligible model (share 1, with its cost, latency and energy), cheapest first.
 
     Only SLO, accuracy and per-segment memory fits are applied here.
     """
@@ -72,8 +72,8 @@ def cut_scan(instance: Instance, demand: Demand, server: str) -> list[tuple[floa
                 segs.append(Segment(origin.id, 0, int(c) - 1))
             if c < n:
                 segs.append(Segment(srv.id, int(c), n - 1))
-            out.append((float(cost[c]), float(latency[c]), Route(demand.index, model.id, tuple(segs))))
-    return sorted(out, key=lambda x: (x[0], x[1]))
+            out.append(RouteChoice(Route(demand.index, model.id, tuple(segs)), 1.0, float(cost[c]), float(latency[c]), float(energy[c])))
+    return sorted(out, key=lambda x: (x.cost, x.latency_s))
 
 
 SERVER_OPTION = Option("server", "node", None, "the server node of every class (default: the nearest node of tier 'edge', else 'cloud'); must not be a class's origin")
@@ -103,11 +103,11 @@ def two_tier(instance: Instance, opts: SolveOptions) -> Plan:
         server = server_of(instance, demand, opts, "two-tier")
         servers.add(server)
         placed = False
-        for _, _, route in cut_scan(instance, demand, server):
-            col = column_from_route(instance, route, set())
+        for choice in cut_scan(instance, demand, server):
+            col = column_from_route(instance, choice.route, set())
             if cap.fits(col, demand.rate_rps):
                 cap.commit(col, demand.rate_rps)
-                chosen.append((route, 1.0))
+                chosen.append(choice)
                 placed = True
                 break
         if not placed:
@@ -119,7 +119,7 @@ def two_tier(instance: Instance, opts: SolveOptions) -> Plan:
     return build_plan(
         instance,
         "two-tier",
-        sorted(chosen, key=lambda rs: rs[0].demand),
+        sorted(chosen, key=lambda c: c.route.demand),
         PlanStatus.OPTIMAL if whole_space else PlanStatus.HEURISTIC,
         termination=Termination.COMPLETED,
         solve_time_s=time.perf_counter() - start,
