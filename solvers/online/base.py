@@ -70,6 +70,21 @@ class NodeGroups:
         self.total_bytes = np.bincount(table.item_node, weights=table.item_bytes, minlength=n_nodes)
         self.tight_node = self.total_bytes > table.capacity_bytes * (1 + 1e-12)
         self.tight_item = self.tight_node[table.item_node]
+        items = np.flatnonzero(self.tight_item)
+        self.node_items = {int(v): items[table.item_node[items] == v] for v in np.flatnonzero(self.tight_node)}
+
+    def greedy_fill(self, priority: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        """Like :meth:`fill`, but an item that does not fit is skipped, not a stop."""
+        t = self.table
+        x = eligible & ~self.tight_item
+        for v, items in self.node_items.items():
+            items = items[eligible[items]]
+            room = t.capacity_bytes[v] * (1 + 1e-12)
+            for k in items[np.argsort(-priority[items], kind="stable")]:
+                if t.item_bytes[k] <= room:
+                    x[k] = True
+                    room -= t.item_bytes[k]
+        return x
 
     def fill(self, priority: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         """Per node, the eligible items of highest priority that fit, in priority order.

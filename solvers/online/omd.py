@@ -28,9 +28,10 @@ Rounding (every slot memory-feasible, little movement): coupled thresholds
 ``u_k ~ U(0, 1)`` drawn once from the seed; item k is stored when
 ``u_k < y_k`` (so P[stored] = y_k every slot, and an item changes only when
 y_k crosses u_k: expected movement = sum |y_t - y_{t-1}|); a node over its
-memory drops its items of smallest y until it fits. Independent rounding of
+memory keeps its thresholded items of largest y that fit, then fills the
+memory left with the other items by decreasing y. Independent rounding of
 the facility-location relaxation keeps at least (1 - 1/e) of the relaxed gain
-in expectation, INFIDA's psi-regret guarantee (before the repair step).
+in expectation, INFIDA's psi-regret guarantee (before the repair and fill steps).
 """
 
 from __future__ import annotations
@@ -101,21 +102,12 @@ class OMD(Policy):
         self._round()
 
     def _round(self) -> None:
-        x = np.ones(self.table.n_items, dtype=bool)
         yt = self.y[self.tight]
         xt = self.u < yt
-        # repair: per node, keep the stored items of largest y that fit
-        prio = np.where(xt, yt, -1.0)
-        order = np.lexsort((-prio, self.node_of))
-        sizes = np.where(xt, self.sizes, 0.0)[order]
-        nodes = self.node_of[order]
-        cum = np.cumsum(sizes)
-        starts = np.flatnonzero(np.concatenate([[True], nodes[1:] != nodes[:-1]])) if len(order) else np.zeros(0, dtype=np.int64)
-        base = np.repeat(cum[starts] - sizes[starts], np.diff(np.append(starts, len(order))))
-        keep = np.zeros(len(order), dtype=bool)
-        keep[order] = xt[order] & ((cum - base) <= self.cap[nodes] * (1 + 1e-12))
-        x[self.tight] = keep
-        self.x = x
+        prio = np.ones(self.table.n_items)
+        # thresholded items first (largest y kept if over memory), then free memory filled by y
+        prio[self.tight] = np.where(xt, 2.0 + yt, yt)
+        self.x = self.groups.greedy_fill(prio, np.ones(self.table.n_items, dtype=bool))
 
     def observe(self, t: int, counts: np.ndarray, gains: Gains) -> None:
         if not len(self.tight) or not counts.any():
