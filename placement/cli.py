@@ -54,6 +54,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    if args.what == "online-run":
+        from .online_cli import online_run_schema
+
+        print(online_run_schema())
+        return 0
     from .plan import Plan
     from .schema import InstanceSpec, ProfileSpec
 
@@ -191,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("schema", help="print the JSON Schema of instance, plan or profile files")
-    s.add_argument("what", nargs="?", choices=["instance", "plan", "profile"], default="instance")
+    s.add_argument("what", nargs="?", choices=["instance", "plan", "profile", "online-run"], default="instance")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("devices", help="list the built-in device catalog")
@@ -225,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .generate.cli import add_generate_parser
 
     add_generate_parser(sub)
+    from .online_cli import add_online_parser, add_trace_parser
+
+    add_trace_parser(sub)
+    add_online_parser(sub)
 
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")

@@ -196,6 +196,8 @@ class Weights(Strict):
     latency: NonNegFloat = 1.0
     inaccuracy: NonNegFloat = 1.0
     energy: NonNegFloat = 0.0
+    #: online setting only: cost per parameter byte newly stored in a slot
+    update: NonNegFloat = 0.0
 
 
 class ObjectiveSpec(Strict):

@@ -1,0 +1,53 @@
+"""``ftpl``: follow the perturbed leader (LeadCache-style, Paria and Sinha, NeurIPS 2021).
+
+Before slot t the policy stores the static optimum for the cumulative request
+counts of slots 0..t-1 plus a perturbation ``eta * sqrt(t) * gamma``, where
+``gamma ~ N(0, I)`` (one entry per pair) is drawn once from the seed and
+``eta`` defaults to the mean requests per pair per slot seen so far (so the
+noise is in request units). Perturbed counts below zero count as zero. The
+static problem is solved by the greedy of :func:`solvers.online.static.greedy_static`
+(warm: nodes that hold everything are taken as they are) or, with
+``solver=milp``, exactly; ``every`` re-solves only every that many slots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Env, NodeGroups, Policy
+from .gains import Gains
+from .registry import Opt, register_policy
+from .static import greedy_static, solve_static
+
+
+@register_policy(
+    "ftpl",
+    "follow the perturbed leader: static optimum of cumulative counts + sqrt(t)-scaled Gaussian noise",
+    (
+        Opt("eta", float, 0.0, "noise scale in requests per pair (0 = mean requests per pair per slot)"),
+        Opt("every", int, 1, "re-solve every this many slots"),
+        Opt("solver", str, "greedy", "'greedy' (fast) or 'milp' (exact, slow)"),
+    ),
+)
+class FTPL(Policy):
+    def __init__(self, env: Env, **options):
+        super().__init__(env, **options)
+        if options.get("solver", "greedy") not in ("greedy", "milp"):
+            raise ValueError("solver must be 'greedy' or 'milp'")
+        self.groups = NodeGroups(self.table)
+        self.gamma = np.random.default_rng(env.seed).standard_normal(self.table.n_pairs)
+        self.cum = np.zeros(self.table.n_pairs)
+        self.total = 0.0
+
+    def observe(self, t: int, counts: np.ndarray, gains: Gains) -> None:
+        self.cum += counts
+        self.total += float(counts.sum())
+        if (t + 1) % max(1, self.options.get("every", 1)):
+            return
+        n = t + 1
+        eta = self.options.get("eta") or self.total / (n * self.table.n_pairs)
+        pert = np.maximum(0.0, self.cum + eta * np.sqrt(n) * self.gamma)
+        if self.options.get("solver") == "milp":
+            self.x = solve_static(self.env, [(gains, pert)])
+        else:
+            self.x = greedy_static(self.env, gains, pert, self.groups)

@@ -1,0 +1,138 @@
+"""``omd``: online mirror ascent on the relaxed storage (INFIDA, Si Salem et al., ToN 2024).
+
+State: fractional storage ``y`` in the memory polytope of every node,
+``Y_v = {y in [0, 1]^{items of v} : sum_k s_k y_k <= C_v}``. After each slot,
+with ``g`` a supergradient of the slot's relaxed gain L_t (see
+:mod:`solvers.online.gains`), a mirror-ascent step with the weighted negative
+entropy ``Phi(y) = sum_k s_k y_k log y_k``:
+
+    y'_k = y_k * exp(eta * g_k / s_k),   then   y_k = min(1, lambda_v * y'_k)
+
+with ``lambda_v`` such that node v's memory is exactly full (the Bregman
+projection onto Y_v). Nodes whose memory holds all their items keep y = 1.
+
+Regret of the fractional iterates (gain, against the best static fractional
+storage): Phi is (1/C)-strongly convex for the norm ``||z|| = sum_k s_k |z_k|``
+on the product of the Y_v (C = total memory of the nodes that must choose),
+the dual norm of a supergradient is ``max_k |g_k| / s_k <= G``, and the
+Bregman distance from the uniform start ``y0 = C_v / S_v`` is at most
+``D^2 = sum_v C_v log(S_v / C_v)`` (S_v: bytes of all of v's items). Hence
+
+    Regret_T <= D^2 / eta + eta * C * G^2 * T / 2 = G * sqrt(2 * D^2 * C * T)
+
+for ``eta = sqrt(2 D^2 / (C T)) / G``. G is not known in advance: the policy
+uses the largest dual norm seen so far (so eta shrinks as larger gradients
+appear) and reports D^2, C, G and the bound in its info.
+
+Rounding (every slot memory-feasible, little movement): coupled thresholds
+``u_k ~ U(0, 1)`` drawn once from the seed; item k is stored when
+``u_k < y_k`` (so P[stored] = y_k every slot, and an item changes only when
+y_k crosses u_k: expected movement = sum |y_t - y_{t-1}|); a node over its
+memory keeps its thresholded items of largest y that fit, then fills the
+memory left with the other items by decreasing y. Independent rounding of
+the facility-location relaxation keeps at least (1 - 1/e) of the relaxed gain
+in expectation, INFIDA's psi-regret guarantee (before the repair and fill steps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Env, NodeGroups, Policy
+from .gains import Gains
+from .registry import Opt, register_policy
+
+_LOG_MIN = -700.0
+
+
+def project_log(logy: np.ndarray, node: np.ndarray, sizes: np.ndarray, capacity: np.ndarray, iters: int = 80) -> np.ndarray:
+    """Bregman projection (weighted negative entropy) onto the capped simplices, in log space.
+
+    ``logy`` are log-weights of items at tight nodes (``node`` indexes
+    ``capacity``); returns log y with ``sum_k s_k min(1, y_k) = C_v`` per node
+    (slightly below, never above).
+    """
+    n_nodes = len(capacity)
+    top = np.full(n_nodes, -np.inf)
+    np.maximum.at(top, node, logy)
+    low = np.full(n_nodes, np.inf)
+    np.minimum.at(low, node, logy)
+    total = np.bincount(node, weights=sizes, minlength=n_nodes)
+    with np.errstate(divide="ignore"):
+        lo = np.log(np.maximum(capacity, 1e-300)) - np.log(np.maximum(total, 1e-300)) - top
+    hi = -low
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        used = np.bincount(node, weights=sizes * np.exp(np.minimum(0.0, logy + mid[node])), minlength=n_nodes)
+        over = used > capacity
+        hi = np.where(over, mid, hi)
+        lo = np.where(over, lo, mid)
+    return np.maximum(_LOG_MIN, np.minimum(0.0, logy + lo[node]))
+
+
+@register_policy(
+    "omd",
+    "INFIDA: online mirror ascent (negative entropy) on the relaxed storage, coupled rounding",
+    (
+        Opt("eta_scale", float, 1.0, "multiplies the step size of the regret bound"),
+        Opt("eta", float, 0.0, "fixed step size (overrides the bound's when > 0)"),
+        Opt("refresh", int, 0, "redraw the rounding thresholds every this many slots (0 = never)"),
+    ),
+)
+class OMD(Policy):
+    def __init__(self, env: Env, **options):
+        super().__init__(env, **options)
+        t = self.table
+        self.groups = NodeGroups(t)
+        self.rng = np.random.default_rng(env.seed)
+        self.tight = np.flatnonzero(self.groups.tight_item)
+        tight_nodes = np.flatnonzero(self.groups.tight_node)
+        self.node_of = np.searchsorted(tight_nodes, t.item_node[self.tight])
+        self.cap = t.capacity_bytes[tight_nodes]
+        self.sizes = t.item_bytes[self.tight]
+        total = self.groups.total_bytes[tight_nodes]
+        self.logy = np.log(self.cap / total)[self.node_of] if len(self.tight) else np.zeros(0)
+        self.D2 = float(np.sum(self.cap * np.log(total / self.cap))) if len(self.tight) else 0.0
+        self.C = float(self.cap.sum())
+        self.G = 0.0
+        self.eta = 0.0
+        self.u = self.rng.random(len(self.tight))
+        self.y = np.ones(t.n_items)
+        self.y[self.tight] = np.exp(self.logy)
+        self._round()
+
+    def _round(self) -> None:
+        yt = self.y[self.tight]
+        xt = self.u < yt
+        prio = np.ones(self.table.n_items)
+        # thresholded items first (largest y kept if over memory), then free memory filled by y
+        prio[self.tight] = np.where(xt, 2.0 + yt, yt)
+        self.x = self.groups.greedy_fill(prio, np.ones(self.table.n_items, dtype=bool))
+
+    def observe(self, t: int, counts: np.ndarray, gains: Gains) -> None:
+        if not len(self.tight) or not counts.any():
+            return
+        g = gains.supergradient(self.y, counts)[self.tight]
+        self.G = max(self.G, float(np.max(np.abs(g) / self.sizes)))
+        if self.G <= 0:
+            return
+        eta = self.options.get("eta") or self.options.get("eta_scale", 1.0) * np.sqrt(2 * self.D2 / (self.C * self.env.n_slots)) / self.G
+        self.eta = float(eta)
+        self.logy = project_log(self.logy + eta * g / self.sizes, self.node_of, self.sizes, self.cap)
+        self.y[self.tight] = np.exp(self.logy)
+        refresh = self.options.get("refresh", 0)
+        if refresh and (t + 1) % refresh == 0:
+            self.u = self.rng.random(len(self.tight))
+        self._round()
+
+    def info(self) -> dict:
+        T = self.env.n_slots
+        return {
+            "bound": "fractional gain regret <= G * sqrt(2 * D2 * C * T)",
+            "D2_bytes": self.D2,
+            "C_bytes": self.C,
+            "G_per_byte": self.G,
+            "T_slots": T,
+            "regret_bound": self.G * float(np.sqrt(2 * self.D2 * self.C * T)),
+            "last_eta": self.eta,
+        }
