@@ -340,3 +340,25 @@ def _class_statistics(instance: Instance, plan: Plan, raw: RawRun, warmup_s: flo
         out.append(ClassStatistics(d.index, d.label, d.rate_rps, n, mean, ci, p50, p95, p99, d.max_latency_s, miss,
                                    ps_pred.get(d.index, math.nan), none_pred.get(d.index, math.nan)))
     return tuple(out)
+
+
+def ci_coverage(result: SimulationResult, min_requests: int = 1000) -> dict[str, int]:
+    """How many classes have the ``ps`` prediction inside their CI.
+
+    Counts classes with at least ``min_requests`` measured requests: inside
+    the 95 % CI of each class (about 1 in 20 should miss by chance alone), and
+    inside the simultaneous 95 % CI over all of them (Bonferroni: each CI
+    widened to level 1 - 0.05 / classes), which all classes should meet.
+    """
+    from scipy.stats import t as student_t
+
+    big = [c for c in result.classes if c.requests >= min_requests and c.ci95_latency_s is not None]
+    df = result.batches - 1
+    widen = float(student_t.ppf(1 - 0.025 / max(len(big), 1), df) / student_t.ppf(0.975, df))
+    inside = joint = 0
+    for c in big:
+        lo, hi = c.ci95_latency_s
+        half = (hi - lo) / 2 * widen
+        inside += bool(c.analytical_in_ci)
+        joint += abs(c.analytical_mean_latency_s - c.mean_latency_s) <= half
+    return {"classes": len(big), "inside_ci95": inside, "inside_simultaneous_ci95": joint}

@@ -130,10 +130,12 @@ def simulation_text(result, top: int = 10) -> str:
 
 def summary_line(result) -> str:
     """How many classes have the ps prediction inside the CI, and the waiting the no-wait model leaves out."""
-    big = [c for c in result.classes if c.requests >= MIN_REQUESTS_FOR_CI and c.ci95_latency_s is not None]
-    inside = sum(bool(c.analytical_in_ci) for c in big)
-    lines = [f"analytical ps mean inside the simulated 95 % CI for {inside} of {len(big)} classes with >= {MIN_REQUESTS_FOR_CI} requests "
-             "(each CI misses the true mean 5 % of the time, so about 1 in 20 outside is expected)"]
+    from .simulate import ci_coverage
+
+    cov = ci_coverage(result, MIN_REQUESTS_FOR_CI)
+    lines = [f"analytical ps mean inside the simulated 95 % CI for {cov['inside_ci95']} of {cov['classes']} classes with >= "
+             f"{MIN_REQUESTS_FOR_CI} requests (about 1 in 20 may miss by chance), inside the simultaneous 95 % CI "
+             f"(Bonferroni over those classes) for {cov['inside_simultaneous_ci95']}"]
     measured = [c for c in result.classes if c.mean_latency_s is not None]
     n = sum(c.requests for c in measured)
     if n:
