@@ -13,7 +13,7 @@ from placement import Instance, InstanceSpec, Route, Segment, build_plan, evalua
 from placement.cli import main
 from placement.errors import InputError
 from placement.plan import write_plan
-from placement.simulate import analytical_latency, simulate
+from placement.simulate import analytical_latency, ci_coverage, simulate
 from placement.simulate_cli import ProgressBar
 
 PROP_S = 0.001
@@ -115,6 +115,8 @@ def test_small_instance_ps_prediction_inside_ci():
     assert sum(d.rate_rps * none[d.index] for d in inst.demands) / total == pytest.approx(ev.metrics["mean_latency_s"])
     for s in res.servers:
         assert s.simulated_utilization == pytest.approx(s.planned_utilization, abs=0.03), s
+    assert ci_coverage(res, 1000) == {"classes": 2, "inside_ci95": 2, "inside_simultaneous_ci95": 2}
+    assert ci_coverage(res, 10**6)["classes"] == 0
 
 
 def test_seed_gives_identical_results_and_engines_agree():
