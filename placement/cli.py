@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_trace_parser(sub)
     add_online_parser(sub)
 
+    from .simulate_cli import add_simulate_parser
+
+    add_simulate_parser(sub)
+
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")
     s.add_argument("--input-shape", default="1,3,224,224", help="comma-separated input shape, ';' between several inputs (default 1,3,224,224)")
