@@ -10,8 +10,9 @@ cross-check it in tests.
 from __future__ import annotations
 
 from .evaluate import evaluate
+from .graphroute import storage_of
 from .instance import Instance
-from .plan import Plan, PlanMetrics, PlanRoute, PlanSegment, PlanStatus, Termination, storage_from_routes
+from .plan import Plan, PlanMetrics, PlanRoute, PlanSegment, PlanStatus, Termination
 from .routes import Route
 
 
@@ -32,6 +33,7 @@ def build_plan(
 ) -> Plan:
     """Assemble a plan from ``(route, share)`` pairs, with figures from the evaluator.
 
+    ``routes`` may be chain routes or :class:`~placement.graphroute.GraphRoute` s.
     ``storage`` defaults to exactly the layers the routes compute. The gap is
     ``(objective - bound) / max(|objective|, 1e-12)`` when a bound is given.
     """
@@ -41,7 +43,7 @@ def build_plan(
             demand=r.demand,
             model=r.model,
             share=float(s),
-            segments=[PlanSegment(node=g.node, layers=(g.first, g.last)) for g in r.segments],
+            segments=[PlanSegment(node=g.node, ops=list(g.ops)) if hasattr(g, "ops") else PlanSegment(node=g.node, layers=(g.first, g.last)) for g in r.segments],
         )
         for r, s in kept
     ]
@@ -49,7 +51,7 @@ def build_plan(
         instance=instance.name,
         method=method,
         status=status,
-        storage=storage if storage is not None else storage_from_routes([r for r, _ in kept]),
+        storage=storage if storage is not None else storage_of(instance, [r for r, _ in kept]),
         routes=plan_routes,
         solve_time_s=solve_time_s,
         build_time_s=build_time_s,
