@@ -143,7 +143,7 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
     shares: dict[int, float] = defaultdict(float)
     active: dict[int, int] = defaultdict(int)
     for i, pr in enumerate(plan.routes):
-        re_ = RouteEvaluation(i, pr.demand, pr.model, pr.share, [s.model_dump(mode="json") for s in pr.segments])
+        re_ = RouteEvaluation(i, pr.demand, pr.model, pr.share, [s.model_dump(mode="json", exclude_none=True) for s in pr.segments])
         routes.append(re_)
         where = f"routes[{i}]"
         if not 0 <= pr.demand < len(instance.demands):
