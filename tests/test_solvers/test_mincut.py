@@ -9,6 +9,7 @@ import pytest
 from helpers import INSTANCES, instance_from_data
 
 from placement.evaluate import evaluate
+from placement.graphroute import graph_route_figures
 from solvers import solve
 from solvers.downsets import enumerate_partitions
 from solvers.graphcut import best_partition, min_cut_partition, partition_cost
@@ -247,3 +248,16 @@ def test_plan_is_the_exhaustive_optimum_and_no_worse_than_chain_cuts(tmp_path, p
         assert plan.objective <= chain.objective * (1 + 1e-12)
         # graph and chain latencies of the same cut agree to the profile's rounding (1e-5)
         assert plan.objective == pytest.approx(enumerate_partitions(inst, model, demand, f"srv{k}").cost, rel=1e-5)
+
+
+def test_two_classes_share_capacity_and_storage_of_graph_routes(tmp_path):
+    data = two_branch_data()
+    data["demand"].append({**data["demand"][0], "rate_rps": 0.05})
+    inst = instance_from_data(data, tmp_path)
+    plan = solve(inst, "dag-mincut")
+    assert [r.segments[0].ops for r in plan.routes] == [["a1", "b1"], ["a1", "b1"]]
+    assert plan.storage["phone"] == {"net": [(0, 0), (2, 2)]}
+    ev = evaluate(inst, plan)
+    assert ev.feasible and not ev.mismatches
+    per_request = graph_route_figures(inst, 0, "net", plan.routes[0].segments).compute_s["edge"]
+    assert ev.nodes["edge"]["utilization"] == pytest.approx((0.1 + 0.05) * per_request)
