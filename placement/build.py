@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .graphroute import GraphRoute, graph_route_figures, storage_of
 from .instance import Instance
 from .kernel import RouteCosts, loads, totals
-from .plan import Plan, PlanMetrics, PlanRoute, PlanSegment, PlanStatus, Termination, storage_from_routes
-from .routes import Route, route_figures
+from .plan import Plan, PlanMetrics, PlanRoute, PlanSegment, PlanStatus, Termination
+from .routes import Route, RouteFigures, route_figures
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class RouteChoice:
     ``latency_s`` and ``energy_j`` are reported when the method's model has them.
     """
 
-    route: Route
+    route: Route | GraphRoute
     share: float
     cost: float
     latency_s: float | None = None
@@ -65,7 +66,7 @@ def build_plan(
             demand=c.route.demand,
             model=c.route.model,
             share=float(c.share),
-            segments=[PlanSegment(node=g.node, layers=(g.first, g.last)) for g in c.route.segments],
+            segments=[PlanSegment(node=g.node, ops=list(g.ops)) if isinstance(c.route, GraphRoute) else PlanSegment(node=g.node, layers=(g.first, g.last)) for g in c.route.segments],
             latency_s=None if c.latency_s is None else float(c.latency_s),
             energy_j=None if c.energy_j is None else float(c.energy_j),
         )
@@ -73,7 +74,7 @@ def build_plan(
     ]
     flow = np.array([instance.demands[c.route.demand].rate_rps * c.share for c in kept], dtype=float)
     objective = float(flow @ np.array([c.cost for c in kept], dtype=float)) / instance.total_rate_rps
-    figures = [route_figures(instance, c.route) for c in kept]
+    figures = [usage(instance, c.route) for c in kept]
     for pr, fig in zip(plan_routes, figures):
         pr.latency_source = "measured compute, modelled transfers" if fig.compute_source == "measured" else "estimated"
     plan = Plan(
@@ -81,7 +82,7 @@ def build_plan(
         method=method,
         status=status,
         objective=objective,
-        storage=storage if storage is not None else storage_from_routes([c.route for c in kept]),
+        storage=storage if storage is not None else storage_of(instance, [c.route for c in kept]),
         routes=plan_routes,
         solve_time_s=solve_time_s,
         build_time_s=build_time_s,
@@ -95,6 +96,13 @@ def build_plan(
         plan.bound = float(bound)
         plan.gap = max(0.0, (objective - bound) / max(abs(objective), 1e-12))
     return plan
+
+
+def usage(instance: Instance, route: Route | GraphRoute) -> RouteFigures:
+    """What one request on a chain or graph route uses (:func:`route_figures`, :func:`graph_route_figures`)."""
+    if isinstance(route, GraphRoute):
+        return graph_route_figures(instance, route.demand, route.model, route.segments)
+    return route_figures(instance, route)
 
 
 def _metrics(instance: Instance, figures, flow: np.ndarray) -> PlanMetrics:
@@ -112,3 +120,17 @@ def _metrics(instance: Instance, figures, flow: np.ndarray) -> PlanMetrics:
         max_link_utilization=float(load.link_utilization.max(initial=0.0)),
         total_rate_rps=instance.total_rate_rps,
     )
+
+
+def plan_from_routes(instance: Instance, routes: list[tuple[Route | GraphRoute, float]], method: str = "hand") -> Plan:
+    """A heuristic-status plan from ``(route, share)`` pairs, for plans written by hand.
+
+    There is no method model here: each route's figures are those of
+    :func:`route_figures` (so the evaluator cannot disagree with them).
+    Methods use :func:`build_plan` with their own figures instead.
+    """
+    chosen = []
+    for route, share in routes:
+        fig = usage(instance, route)
+        chosen.append(RouteChoice(route, share, fig.cost(instance), fig.latency_s, fig.energy_j))
+    return build_plan(instance, method, chosen, PlanStatus.HEURISTIC)

@@ -23,11 +23,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .graphroute import plan_route_figures, segment_layers
 from .instance import Instance
 from .kernel import Loads, RouteCosts, request_cost, totals, within
 from .kernel import loads as kernel_loads
 from .plan import Plan, ranges_of
-from .routes import RouteError, RouteFigures, route_figures
+from .routes import RouteError, RouteFigures
 
 SHARE_TOL = 1e-6
 REPORT_RTOL = 1e-6
@@ -165,7 +166,7 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
         if pr.share > SHARE_TOL:
             active[pr.demand] += 1
         try:
-            figures[i] = route_figures(instance, pr.to_route())
+            figures[i] = plan_route_figures(instance, pr)  # chain route, or graph route when segments give `ops`
         except RouteError as exc:
             v.append(Violation("route", where, str(exc)))
 
@@ -243,7 +244,7 @@ def _check_storage(instance: Instance, plan: Plan, figures: dict[int, RouteFigur
         pr = plan.routes[i]
         for seg in pr.segments:
             have = stored.get(seg.node, {}).get(pr.model, set())
-            missing = sorted(set(range(seg.layers[0], seg.layers[1] + 1)) - have)
+            missing = sorted(set(segment_layers(instance.models[pr.model], seg)) - have)
             if missing:
                 text = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in ranges_of(missing))
                 v.append(Violation("storage", f"routes[{i}]", f"node '{seg.node}' computes layers {text} of model '{pr.model}' but does not store them"))

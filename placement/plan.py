@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .fileio import atomic_write_text, dump_json, parse_model, read_document
-from .routes import Route, Segment
+from .routes import Route, RouteError, Segment
 
 
 class PlanStatus(str, Enum):
@@ -51,9 +51,27 @@ Share = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class PlanSegment(BaseModel):
+    """What one node computes: a chain range ``layers`` or graph operators ``ops``.
+
+    ``layers: [a, b]`` (inclusive, 0-based) is required for every model; a
+    model with a graph may instead name the operators computed (``ops``), a
+    set closed under predecessors together with the earlier segments (see
+    :mod:`placement.graphroute`). A segment gives exactly one of the two, and
+    a route's segments all give the same one.
+    """
+
     model_config = _PLAN
     node: str
-    layers: tuple[int, int]
+    layers: tuple[int, int] | None = None
+    ops: list[str] | None = Field(default=None, description="Operator names of the model's graph computed here (instead of `layers`)")
+
+    @model_validator(mode="after")
+    def _layers_or_ops(self) -> PlanSegment:
+        if (self.layers is None) == (self.ops is None):
+            raise ValueError("give either 'layers' (a chain range) or 'ops' (graph operators), not both or neither")
+        if self.ops is not None and not self.ops:
+            raise ValueError("'ops' must not be empty")
+        return self
 
 
 class PlanRoute(BaseModel):
@@ -70,6 +88,9 @@ class PlanRoute(BaseModel):
     )
 
     def to_route(self) -> Route:
+        """The chain route; raises :class:`RouteError` for a graph route (segments with ``ops``)."""
+        if any(s.layers is None for s in self.segments):
+            raise RouteError(f"route of demand {self.demand} names graph operators (`ops`), not chain layers")
         return Route(
             self.demand,
             self.model,
@@ -184,6 +205,8 @@ def plan_json(plan: Plan) -> str:
     keep = {"objective", "bound", "gap"}
     data = {k: v for k, v in data.items() if v is not None or k in keep}
     data["routes"] = [{k: v for k, v in r.items() if v is not None} for r in data["routes"]]
+    for r in data["routes"]:  # a segment shows `layers` or `ops`, whichever it has
+        r["segments"] = [{k: v for k, v in s.items() if v is not None} for s in r["segments"]]
     if data.get("metrics"):
         data["metrics"] = {k: v for k, v in data["metrics"].items() if v is not None}
     return dump_json(data)

@@ -45,6 +45,20 @@ def fmt_num(x: float | None, digits: int = 6) -> str:
     return "-" if x is None else f"{x:.{digits}g}"
 
 
+def segment_label(seg) -> str:
+    """A plan segment as text: ``node[a-b]`` for chain layers, ``node{N ops: first..last}`` for graph operators.
+
+    ``seg`` is a :class:`~placement.plan.PlanSegment` or its JSON dict.
+    """
+    get = seg.get if isinstance(seg, dict) else lambda k: getattr(seg, k)
+    ops = get("ops")
+    if ops is not None:
+        span = ops[0] if len(ops) == 1 else f"{ops[0]}..{ops[-1]}"
+        return f"{get('node')}{{{len(ops)} op{'s' if len(ops) != 1 else ''}: {span}}}"
+    a, b = get("layers")
+    return f"{get('node')}[{a}-{b}]"
+
+
 def plan_header(plan: Plan) -> str:
     gap = "-" if plan.gap is None else f"{plan.gap:.4%}"
     lines = [
@@ -62,7 +76,7 @@ def routes_table(instance: Instance, plan: Plan) -> str:
     rows = []
     for r in plan.routes:
         dem = instance.demands[r.demand] if 0 <= r.demand < len(instance.demands) else None
-        segs = " -> ".join(f"{s.node}[{s.layers[0]}-{s.layers[1]}]" for s in r.segments)
+        segs = " -> ".join(segment_label(s) for s in r.segments)
         rows.append([
             r.demand,
             dem.origin if dem else "?",
@@ -76,7 +90,7 @@ def routes_table(instance: Instance, plan: Plan) -> str:
             fmt_num(r.energy_j, 4),
         ])
     return table(
-        ["demand", "origin", "task", "rate_rps", "model", "share", "segments node[layers]", "latency_ms*", "slo_ms", "energy_j*"],
+        ["demand", "origin", "task", "rate_rps", "model", "share", "segments node[layers] or node{ops}", "latency_ms*", "slo_ms", "energy_j*"],
         rows,
         "rllrlrlrrr",
     )
@@ -121,7 +135,7 @@ def evaluation_text(instance: Instance, plan: Plan, ev: Evaluation) -> str:
     """An evaluation as text: recomputed routes, loads, violations, mismatches."""
     rows = []
     for r in ev.routes:
-        segs = " -> ".join(f"{s['node']}[{s['layers'][0]}-{s['layers'][1]}]" for s in r.segments)
+        segs = " -> ".join(segment_label(s) for s in r.segments)
         rows.append([r.index, r.demand, r.model, f"{r.share:.3f}", segs, fmt_ms(r.latency_s), fmt_ms(r.max_latency_s), fmt_num(r.energy_j, 4), fmt_num(r.cost, 6)])
     parts = [
         f"instance {ev.instance}  plan by {ev.method}  objective J {ev.objective:.10g}  "

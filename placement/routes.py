@@ -140,25 +140,28 @@ def route_figures(instance: Instance, route: Route) -> RouteFigures:
         fig.peak_activation_bytes[s.node] = model.segment_peak_activation(s.first, s.last)
         sources.update(model.latency_sources(node.device)[s.first : s.last + 1])
 
-    def send(nbytes: float, i: int, j: int) -> None:
-        step = 1 if j > i else -1
-        for k in range(i, j, step):
-            a, b = path[k], path[k + step]
-            link = instance.network.link(a, b)
-            fig.transfer_latency_s += transfer_s(nbytes, 1.0 / link.bandwidth_bytes_per_s, link.latency_s)
-            fig.propagation_s += link.latency_s
-            fig.transfer_energy_j += transfer_j(nbytes, link.energy_j_per_byte)
-            fig.link_bytes[(a, b)] = fig.link_bytes.get((a, b), 0.0) + nbytes
-
-    send(model.input_bytes, 0, positions[0])
+    add_transfer(instance, fig, model.input_bytes, 0, positions[0])
     for k in range(len(segs) - 1):
-        send(float(model.out_bytes[segs[k].last]), positions[k], positions[k + 1])
-    send(float(model.out_bytes[-1]), positions[-1], 0)
+        add_transfer(instance, fig, float(model.out_bytes[segs[k].last]), positions[k], positions[k + 1])
+    add_transfer(instance, fig, float(model.out_bytes[-1]), positions[-1], 0)
 
     fig.latency_s = fig.compute_latency_s + fig.transfer_latency_s
     fig.energy_j = fig.compute_energy_j + fig.transfer_energy_j
     fig.compute_source = sources.pop() if len(sources) == 1 else "mixed"
     return fig
+
+
+def add_transfer(instance: Instance, fig: RouteFigures, nbytes: float, i: int, j: int) -> None:
+    """Add to ``fig`` the transfer of ``nbytes`` from position ``i`` to ``j`` of ``fig.path`` (either way)."""
+    path = fig.path
+    step = 1 if j > i else -1
+    for k in range(i, j, step):
+        a, b = path[k], path[k + step]
+        link = instance.network.link(a, b)
+        fig.transfer_latency_s += transfer_s(nbytes, 1.0 / link.bandwidth_bytes_per_s, link.latency_s)
+        fig.propagation_s += link.latency_s
+        fig.transfer_energy_j += transfer_j(nbytes, link.energy_j_per_byte)
+        fig.link_bytes[(a, b)] = fig.link_bytes.get((a, b), 0.0) + nbytes
 
 
 def enumerate_routes(instance: Instance, demand: int, max_segments: int | None = None) -> Iterator[Route]:

@@ -9,7 +9,8 @@ import math
 import pytest
 from helpers import line_instance_data, write_yaml
 
-from placement import Instance, InstanceSpec, Route, Segment, build_plan, evaluate, load_instance
+from placement import Instance, InstanceSpec, Route, Segment, evaluate, load_instance
+from placement.build import plan_from_routes
 from placement.cli import main
 from placement.errors import InputError
 from placement.plan import write_plan
@@ -39,7 +40,7 @@ def queue_data(rate_rps: float, compute_s: float, transfer_s: float = 0.0) -> di
 
 def single_route(data: dict, node: str):
     inst = Instance.from_spec(InstanceSpec.model_validate(data))
-    return inst, build_plan(inst, "hand", [(Route(0, "m", (Segment(node, 0, 0),)), 1.0)])
+    return inst, plan_from_routes(inst, [(Route(0, "m", (Segment(node, 0, 0),)), 1.0)])
 
 
 def one_class(inst, plan, **kw):
@@ -98,7 +99,7 @@ def line_plan(rate_scale: float = 1.0):
         (Route(0, "m", (Segment("b", 0, 2),)), 0.3),
         (Route(1, "small", (Segment("a", 0, 0),)), 1.0),
     ]
-    return inst, build_plan(inst, "hand", routes)
+    return inst, plan_from_routes(inst, routes)
 
 
 def test_small_instance_ps_prediction_inside_ci():
@@ -176,7 +177,7 @@ def test_progress_bar_writes_eta():
 def files(tmp_path):
     inst_path = write_yaml(tmp_path / "line.yaml", line_instance_data())
     inst = load_instance(inst_path)
-    plan = build_plan(inst, "hand", [(Route(0, "m", (Segment("a", 0, 0), Segment("c", 1, 2))), 1.0),
+    plan = plan_from_routes(inst, [(Route(0, "m", (Segment("a", 0, 0), Segment("c", 1, 2))), 1.0),
                                      (Route(1, "small", (Segment("a", 0, 0),)), 1.0)])
     plan_path = tmp_path / "plan.json"
     write_plan(plan, plan_path)
