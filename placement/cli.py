@@ -54,15 +54,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    if args.what == "online-run":
-        from .online_cli import online_run_schema
-
-        print(online_run_schema())
-        return 0
+    from .front import Front
+    from .online_run import OnlineRun
     from .plan import Plan
     from .schema import InstanceSpec, ProfileSpec
 
-    model = {"instance": InstanceSpec, "plan": Plan, "profile": ProfileSpec}[args.what]
+    model = {"instance": InstanceSpec, "plan": Plan, "profile": ProfileSpec, "front": Front, "online-run": OnlineRun}[args.what]
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"idnplan {args.what} file"
@@ -196,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("schema", help="print the JSON Schema of instance, plan or profile files")
-    s.add_argument("what", nargs="?", choices=["instance", "plan", "profile", "online-run"], default="instance")
+    s.add_argument("what", nargs="?", choices=["instance", "plan", "profile", "front", "online-run"], default="instance")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("devices", help="list the built-in device catalog")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from .errors import InputError
@@ -164,11 +163,4 @@ def comparison_table(runs: list) -> str:
     return table(head, rows, "lrrrrrrrr") + f"\ncosts in objective units, from {src} compute times; update times measured on this host"
 
 
-def online_run_schema() -> str:
-    """The JSON Schema of online-run files."""
-    from .online_run import OnlineRun
 
-    schema = OnlineRun.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "idnplan online-run file"
-    return json.dumps(schema, indent=2)
