@@ -229,6 +229,7 @@ class Master:
             e += [(int(self.row_comp[v]), rate * t * self.comp_scale) for v, t in _merge(col.compute) if t > 0]
             e += [(int(self.row_link[d]), rate * b * self.link_scale[d]) for d, b in _merge(col.links) if b > 0]
             e += [(self.link_row[(col.cls, *k)], 1.0) for k in col.keys]
+            e += self._route_row_entries(col)
             entries.append(e)
             cost.append(rate * col.cost)
         cols = self._add_cols(np.array(cost), np.zeros(len(new)), np.ones(len(new)), entries)
@@ -334,6 +335,46 @@ class Master:
                     arr = storage[(v, m)] = np.zeros(self.instance.models[m].n_layers)
                 arr[l] = pen
         return Prices(rate, float(row_dual[self.row_conv[cls]]), node, link, storage, {})
+
+    # -- extra linear rows over the route columns (epsilon-constraints, cuts) ----------
+    route_rows: list[tuple[int, object]] = []
+
+    def add_route_rows(self, coef, lower, upper) -> np.ndarray:
+        """Add rows ``lower[k] <= sum over route columns of coef(column)[k] * y <= upper[k]``.
+
+        ``coef(column)`` returns one coefficient per new row; it is applied to
+        the columns present now and to every column added later. Returns the
+        HiGHS row indices (for :meth:`set_row_bounds` and the duals).
+        """
+        lower = np.atleast_1d(np.asarray(lower, dtype=float))
+        upper = np.atleast_1d(np.asarray(upper, dtype=float))
+        rows = self.n_rows + np.arange(len(lower))
+        self._add_rows(lower, upper)
+        self.n_rows += len(lower)
+        self.route_rows = [*self.route_rows, (int(rows[0]), coef)]
+        for c, col in zip(self.col_of_y, self.columns):
+            vals = np.asarray(coef(col), dtype=float)
+            for k, a in enumerate(vals):
+                if a != 0.0:
+                    self.h.changeCoeff(int(rows[k]), int(c), float(a))
+        return rows
+
+    def _route_row_entries(self, col: Column) -> list[tuple[int, float]]:
+        out = []
+        for first, coef in self.route_rows:
+            out += [(first + k, float(a)) for k, a in enumerate(np.asarray(coef(col), dtype=float)) if a != 0.0]
+        return out
+
+    def set_row_bounds(self, rows, lower, upper) -> None:
+        """Change the bounds of rows (e.g. the right-hand sides of epsilon-constraints)."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int32))
+        self.h.changeRowsBounds(len(rows), rows, np.broadcast_to(np.asarray(lower, dtype=float), rows.shape).copy(), np.broadcast_to(np.asarray(upper, dtype=float), rows.shape).copy())
+
+    def set_route_costs(self, cost) -> None:
+        """Replace the objective: ``cost(column)`` per route column (model units), artificial columns kept."""
+        if self.col_of_y:
+            cols = np.array(self.col_of_y, dtype=np.int32)
+            self.h.changeColsCost(len(cols), cols, np.array([float(cost(c)) for c in self.columns]))
 
     def set_y_bounds(self, positions: list[int], upper: float) -> None:
         if positions:

@@ -1,0 +1,270 @@
+"""``nsga2`` and ``nsga3``: evolutionary Pareto search (pymoo) over route choices.
+
+**Encoding.** One integer per demand class: which route of the class's pool
+(:mod:`.pool`) serves it, with share 1. Storage follows from the routes: a
+node stores exactly the layers its routes compute. The plans are therefore
+unsplittable (also valid under splittable routing). SLO, accuracy floor and
+per-segment memory hold for every pool route by construction.
+
+**Evaluation.** F of a plan is the sum of its routes' rows of the pool's
+contribution matrix (built from the cost kernel's per-route figures), and
+node utilization, link load and per-node stored bytes are sums of sparse
+per-route usage: a whole population is one sparse product.
+
+**Repair** (pymoo's repair operator, run on every new individual): while a
+node's compute, a link direction's bandwidth or a node's memory is over its
+limit, the most overloaded resource is relieved: one class using it (chosen
+at random) moves to the route of its pool that uses the least of it, ties
+broken by the smallest sum of scaled objectives. What repair cannot fix
+within its budget stays as a constraint violation, which NSGA's
+constrained domination ranks below every feasible plan.
+
+**Result.** An archive keeps every feasible plan evaluated during the run;
+the front is its non-dominated part. The initial population holds, besides
+random choices, the best route of every class by each objective. Runs are
+reproducible for a given seed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import sparse
+
+from placement.front import Front, non_dominated
+from placement.instance import Instance
+from placement.kernel import SOLVER_RTOL
+
+from ..registry import Option, SolveOptions, register
+from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives, plan_of
+from .pool import RoutePool, objective_indices
+
+POP_OPTION = Option("pop", "int", 60, "population size")
+GENS_OPTION = Option("gens", "int", 80, "generations")
+POOL_NSGA = Option("max_routes", "int", 60, POOL_OPTION.doc)
+
+
+class Encoding:
+    """Sparse per-route usage of a pool, and F, loads and repair for integer route choices."""
+
+    def __init__(self, instance: Instance, pool: RoutePool, objectives: list[str], seed: int):
+        self.pool = pool
+        self.n_cls = len(instance.demands)
+        self.start = pool.start[:-1]
+        self.size = np.diff(pool.start)
+        self.Cg = pool.C[:, objective_indices(objectives)]
+        ub = np.zeros(self.Cg.shape[1])
+        for c in range(self.n_cls):
+            ub += self.Cg[pool.routes_of(c)].max(axis=0)
+        self.norm = self.Cg / np.where(ub > 0, ub, 1.0)
+        costs, rate = pool.costs, instance.rates[pool.cls]
+        G = pool.n_routes
+        U = instance.max_utilization
+        bw = instance.network.dir_bandwidth
+        # usage as a fraction of each resource's limit: feasible when the column sums are <= 1
+        self.node = sparse.csr_matrix((rate[costs.node_route] * costs.node_seconds / U, (costs.node_route, costs.node_index)), shape=(G, costs.n_nodes))
+        self.link = sparse.csr_matrix((rate[costs.link_route] * costs.link_bytes / (U * bw[costs.link_dir]), (costs.link_route, costs.link_dir)), shape=(G, costs.n_dirs))
+        keys = sorted({k for col in pool.columns for k in col.keys})
+        kid = {k: i for i, k in enumerate(keys)}
+        rows = [g for g, col in enumerate(pool.columns) for _ in col.keys]
+        cols = [kid[k] for col in pool.columns for k in col.keys]
+        self.keys = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(G, len(keys)))
+        frac = [float(instance.models[m].param_bytes[l]) / instance.nodes[v].memory_bytes for v, m, l in keys]
+        self.key_node = sparse.csr_matrix((frac, (np.arange(len(keys)), [v for v, _, _ in keys])), shape=(len(keys), costs.n_nodes))
+        self.node_T = self.node.T.tocsr()
+        self.link_T = self.link.T.tocsr()
+        self.mem_T = (self.keys @ self.key_node).T.tocsr()  # (nodes, routes): a route's own stored fraction
+        self.rng = np.random.default_rng(seed)
+
+    def routes(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.int64) + self.start[None, :]
+
+    def selection(self, X: np.ndarray) -> sparse.csr_matrix:
+        g = self.routes(X)
+        n = len(g)
+        return sparse.csr_matrix((np.ones(g.size), g.ravel(), np.arange(0, g.size + 1, self.n_cls)), shape=(n, self.pool.n_routes))
+
+    def F(self, X: np.ndarray) -> np.ndarray:
+        return self.Cg[self.routes(X)].sum(axis=1)
+
+    def usage(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(node, link, memory) load as fractions of their limits, one row per individual."""
+        S = self.selection(X)
+        stored = (S @ self.keys).sign()
+        return (S @ self.node).toarray(), (S @ self.link).toarray(), (stored @ self.key_node).toarray()
+
+    def violation(self, X: np.ndarray) -> np.ndarray:
+        """Largest overload (fraction of a limit beyond 1, with the solvers' tolerance) per individual; <= 0 when feasible."""
+        n, l, m = self.usage(X)
+        worst = np.maximum(np.maximum(n.max(axis=1, initial=0.0), l.max(axis=1, initial=0.0)), m.max(axis=1, initial=0.0))
+        return worst - (1.0 + SOLVER_RTOL)
+
+    def _route_lists(self) -> None:
+        """Per route: the (index, value) lists of its node, link and storage usage (for repair)."""
+        def rows(M):
+            M = M.tocsr()
+            return [(M.indices[M.indptr[g] : M.indptr[g + 1]], M.data[M.indptr[g] : M.indptr[g + 1]]) for g in range(M.shape[0])]
+
+        self._node_rows, self._link_rows = rows(self.node), rows(self.link)
+        K = self.keys.tocsr()
+        self._key_rows = [K.indices[K.indptr[g] : K.indptr[g + 1]] for g in range(K.shape[0])]
+        kn = self.key_node.tocoo()
+        self._key_frac = np.zeros(self.keys.shape[1])
+        self._key_at = np.zeros(self.keys.shape[1], dtype=np.int64)
+        self._key_frac[kn.row] = kn.data
+        self._key_at[kn.row] = kn.col
+
+    def _state(self, g: np.ndarray):
+        node = np.zeros(self.node.shape[1])
+        link = np.zeros(self.link.shape[1])
+        count = np.zeros(self.keys.shape[1])
+        for r in g:
+            self._apply(node, link, count, int(r), 1.0)
+        return node, link, count
+
+    def _apply(self, node, link, count, g: int, sign: float) -> None:
+        i, v = self._node_rows[g]
+        node[i] += sign * v
+        i, v = self._link_rows[g]
+        link[i] += sign * v
+        count[self._key_rows[g]] += sign
+
+    def _excess(self, node, link, count) -> float:
+        mem = np.bincount(self._key_at, weights=np.where(count > 0.5, self._key_frac, 0.0), minlength=len(node))
+        tol = 1.0 + SOLVER_RTOL
+        return float(np.maximum(node - tol, 0).sum() + np.maximum(link - tol, 0).sum() + np.maximum(mem - tol, 0).sum())
+
+    def repair_one(self, x: np.ndarray, budget: int) -> np.ndarray:
+        """Move classes to other routes of their pools while that lowers the total overload."""
+        if not hasattr(self, "_node_rows"):
+            self._route_lists()
+        x = x.copy()
+        g = self.routes(x[None, :])[0]
+        node, link, count = self._state(g)
+        excess = self._excess(node, link, count)
+        for _ in range(budget):
+            if excess <= 0:
+                break
+            best = None
+            for c in self.rng.permutation(self.n_cls):
+                old = int(g[c])
+                self._apply(node, link, count, old, -1.0)
+                r = self.pool.routes_of(int(c))
+                for alt in r:
+                    if alt == old:
+                        continue
+                    self._apply(node, link, count, alt, 1.0)
+                    e = self._excess(node, link, count)
+                    self._apply(node, link, count, alt, -1.0)
+                    key = (e, float(self.norm[alt].sum()))
+                    if e < excess - 1e-12 and (best is None or key < best[0]):
+                        best = (key, int(c), alt)
+                self._apply(node, link, count, old, 1.0)
+                if best is not None and best[0][0] <= 0:
+                    break
+            if best is None:
+                break
+            (excess, _), c, alt = best
+            self._apply(node, link, count, int(g[c]), -1.0)
+            self._apply(node, link, count, alt, 1.0)
+            g[c] = alt
+            x[c] = alt - int(self.start[c])
+        return x
+
+    def seeds(self) -> np.ndarray:
+        """Per objective and for their sum: each class's best route."""
+        rows = []
+        for k in range(self.Cg.shape[1]):
+            rows.append([int(np.argmin(self.norm[self.pool.routes_of(c), k] + 1e-6 * self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
+        rows.append([int(np.argmin(self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
+        return np.array(rows, dtype=np.int64)
+
+
+def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.algorithms.moo.nsga3 import NSGA3
+    from pymoo.core.mutation import Mutation
+    from pymoo.core.problem import Problem
+    from pymoo.core.repair import Repair
+    from pymoo.operators.crossover.ux import UX
+    from pymoo.optimize import minimize
+    from pymoo.termination import get_termination
+    from pymoo.util.ref_dirs import get_reference_directions
+
+    start = time.perf_counter()
+    objectives = parse_objectives(opts.extra["objectives"], which)
+    check_instance(instance, which)
+    pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
+    enc = Encoding(instance, pool, objectives, opts.seed)
+    archive: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+    repaired: dict[bytes, np.ndarray] = {}
+    pop_size, gens = int(opts.extra["pop"]), int(opts.extra["gens"])
+    xu = (enc.size - 1).astype(np.int64)
+
+    class RouteChoice(Problem):
+        def __init__(self):
+            super().__init__(n_var=enc.n_cls, n_obj=len(objectives), n_ieq_constr=1, xl=np.zeros(enc.n_cls), xu=xu, vtype=int)
+
+        def _evaluate(self, X, out, *args, **kwargs):
+            X = np.asarray(np.round(X), dtype=np.int64)
+            F, cv = enc.F(X), enc.violation(X)
+            for x, f, v in zip(X, F, cv):
+                if v <= 0:
+                    archive.setdefault(x.tobytes(), (x, f))
+            out["F"], out["G"] = F, cv[:, None]
+
+    class RepairRoutes(Repair):
+        def _do(self, problem, X, **kwargs):
+            X = np.clip(np.asarray(np.round(X), dtype=np.int64), 0, xu)
+            bad = np.flatnonzero(enc.violation(X) > 0)
+            for i in bad:
+                key = X[i].tobytes()
+                if key not in repaired:  # small spaces see the same children again and again
+                    repaired[key] = enc.repair_one(X[i], budget=2 * enc.n_cls + 5)
+                X[i] = repaired[key]
+            return X
+
+    class ResetMutation(Mutation):
+        def _do(self, problem, X, random_state=None, **kwargs):
+            X = np.asarray(X, dtype=np.int64).copy()
+            hit = random_state.random(X.shape) < max(1.0 / enc.n_cls, 0.05)
+            draws = np.floor(random_state.random(X.shape) * (xu + 1)[None, :]).astype(np.int64)
+            X[hit] = draws[hit]
+            return X
+
+    rng = np.random.default_rng(opts.seed)
+    init = np.vstack([enc.seeds(), np.floor(rng.random((max(pop_size - len(objectives) - 1, 0), enc.n_cls)) * (xu + 1)).astype(np.int64)])[:pop_size]
+    common = dict(pop_size=pop_size, sampling=init, crossover=UX(), mutation=ResetMutation(), repair=RepairRoutes(), eliminate_duplicates=True)
+    if which == "nsga3":
+        n_part = {2: 12, 3: 6, 4: 4}.get(len(objectives), 3)
+        algo = NSGA3(ref_dirs=get_reference_directions("das-dennis", len(objectives), n_partitions=n_part), **common)
+    else:
+        algo = NSGA2(**common)
+    algo.mating.n_max_iterations = 10  # a small space cannot fill a population with new plans: stop trying early
+    termination = get_termination("n_gen", gens)
+    if opts.time_limit_s is not None:
+        from pymoo.termination.collection import TerminationCollection
+
+        termination = TerminationCollection(termination, get_termination("time", max(opts.left(), 0.01)))
+    minimize(RouteChoice(), algo, termination, seed=opts.seed, verbose=opts.verbose)
+    xs = [x for x, _ in archive.values()]
+    F = np.array([f for _, f in archive.values()]).reshape(len(xs), len(objectives))
+    keep = np.flatnonzero(non_dominated(F)) if len(xs) else []
+    notes = [f"pool of {pool.n_routes} routes ({'complete' if pool.complete else 'best by each objective'}); {len(archive)} feasible plans evaluated, {len(keep)} non-dominated"]
+    plans = [plan_of(instance, pool, which, {int(g): 1.0 for g in enc.routes(xs[i][None, :])[0]}, seed=opts.seed) for i in keep]
+    options = {"objectives": ",".join(objectives), "pop": pop_size, "gens": gens, "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete}
+    return assemble(instance, which, objectives, plans, status="heuristic", start=start, seed=opts.seed, options=options, notes=notes)
+
+
+_OPTIONS = (OBJECTIVES_OPTION, POP_OPTION, GENS_OPTION, POOL_NSGA)
+
+
+@register("nsga2", "Pareto front by NSGA-II (pymoo): one route per class, repair to feasibility, seeded", kind="pareto", options=_OPTIONS, requires=("pymoo",))
+def nsga2(instance: Instance, opts: SolveOptions) -> Front:
+    return run_nsga(instance, opts, "nsga2")
+
+
+@register("nsga3", "Pareto front by NSGA-III (pymoo, reference directions): as nsga2", kind="pareto", options=_OPTIONS, requires=("pymoo",))
+def nsga3(instance: Instance, opts: SolveOptions) -> Front:
+    return run_nsga(instance, opts, "nsga3")

@@ -1,0 +1,138 @@
+"""The route pool of the Pareto methods: candidate routes per class with their objective vectors.
+
+Every Pareto method chooses among the routes of a :class:`RoutePool`. A
+class's pool holds *every* route of the class (meeting its SLO, its accuracy
+floor and the per-segment memory limits) when there are at most
+``max_routes`` of them; the pool is then **complete** and a method exact over
+the pool is exact for the instance. Otherwise the pool keeps the best routes
+by each objective in turn (``max_routes`` in all, shared between the
+objectives and the instance's J), and exactness holds only within the pool.
+
+Per route the pool keeps its per-request figures from the cost kernel
+(:class:`placement.kernel.RouteCosts`): latency, accuracy, energy and bytes
+summed over every link direction crossed; :attr:`RoutePool.C` turns them into
+each route's contribution to F when it carries its whole class
+(``rate / L`` x per-request figure for the means, ``rate`` x bytes for the
+network load), so F of a plan is the share-weighted sum of its routes' rows.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from placement.instance import Instance
+from placement.kernel import OBJECTIVES, RouteCosts, request_cost
+from placement.routes import route_figures
+
+from ..candidates import Prices, candidate_routes, origin_tree
+from ..columns import Column, column_from_candidate, storage_nodes
+
+
+def _ranked(instance: Instance, cls: int, objective: str | None):
+    """Candidate routes of a class best-first by one objective (None: the instance's J)."""
+    demand = instance.demands[cls]
+    if objective is None:
+        return candidate_routes(instance, demand).iterate()
+    if objective == "network":
+        # every byte over every link direction priced at 1; J only breaks ties
+        n_dirs = 2 * len(instance.links)
+        prices = Prices(1e-9, 0.0, np.zeros(len(instance.nodes)), np.ones(n_dirs), {}, {})
+        return candidate_routes(instance, demand, prices=prices).iterate()
+    weights = {"latency": (1.0, 1e-3, 1e-3), "inaccuracy": (1e-3, 1.0, 1e-3), "energy": (1e-3, 1e-3, 1.0)}[objective]
+    other = copy.copy(instance)
+    other.w_latency, other.w_inaccuracy, other.w_energy = weights
+    return candidate_routes(other, demand).iterate()
+
+
+@dataclass
+class RoutePool:
+    """Candidate routes of every class (see the module docstring).
+
+    Attributes
+    ----------
+    columns : list of Column
+        Every route of the pool, class by class (their ``cost`` is the instance's J term).
+    cls : numpy.ndarray
+        Class of each route.
+    start : numpy.ndarray
+        ``start[c]:start[c+1]`` are the routes of class ``c``.
+    C : numpy.ndarray
+        (routes, 4): each route's contribution to F (``OBJECTIVES`` order) when it carries its class.
+    complete : bool
+        Whether every class's pool holds every one of its routes.
+    costs : RouteCosts
+        The kernel's arrays of the pool's routes.
+    """
+
+    instance: Instance
+    columns: list[Column]
+    cls: np.ndarray
+    start: np.ndarray
+    C: np.ndarray
+    complete: bool
+    costs: RouteCosts
+
+    @property
+    def n_routes(self) -> int:
+        return len(self.columns)
+
+    def routes_of(self, c: int) -> range:
+        return range(int(self.start[c]), int(self.start[c + 1]))
+
+    @classmethod
+    def build(cls, instance: Instance, max_routes: int = 200, objectives: tuple[str, ...] = OBJECTIVES) -> RoutePool:
+        """The pool of ``instance``: complete where a class has at most ``max_routes`` routes."""
+        store = storage_nodes(instance)
+        columns: list[Column] = []
+        start = [0]
+        complete = True
+        for c, demand in enumerate(instance.demands):
+            tree = origin_tree(instance, demand.origin)
+            first = list(itertools.islice(_ranked(instance, c, None), max_routes + 1))
+            if len(first) > max_routes:
+                complete = False
+                first = _mixed(instance, c, max_routes, objectives)
+            columns.extend(column_from_candidate(instance, tree, cand, store) for cand in first)
+            start.append(len(columns))
+        figures = [route_figures(instance, col.route) for col in columns]
+        costs = RouteCosts.pack(instance, figures)
+        rate = instance.rates
+        klass = np.array([col.cls for col in columns], dtype=np.int64)
+        r = rate[klass] if len(klass) else np.zeros(0)
+        L = instance.total_rate_rps
+        cost = request_cost(instance.weights, costs.latency_s(), costs.accuracy, costs.energy_j)
+        for col, j in zip(columns, cost):
+            col.cost = float(j)  # the instance's J term (routes ranked by other weights carry theirs)
+        C = np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1) if len(klass) else np.zeros((0, 4))
+        return cls(instance, columns, klass, np.array(start, dtype=np.int64), C, complete, costs)
+
+
+def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...]) -> list:
+    """Up to ``max_routes`` routes: the best by J and by each objective, taken in turn."""
+    streams = [_ranked(instance, c, None)] + [_ranked(instance, c, o) for o in objectives]
+    seen, out = set(), []
+    live = list(streams)
+    while live and len(out) < max_routes:
+        for it in list(live):
+            for cand in it:
+                if cand.route not in seen:
+                    seen.add(cand.route)
+                    out.append(cand)
+                    break
+            else:
+                live.remove(it)
+            if len(out) >= max_routes:
+                break
+    return out
+
+
+def objective_indices(objectives: list[str]) -> np.ndarray:
+    """Columns of F (``OBJECTIVES`` order) of the named objectives."""
+    return np.array([OBJECTIVES.index(o) for o in objectives], dtype=np.int64)
+
+
+__all__ = ["RoutePool", "objective_indices"]
