@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .simulate_cli import add_simulate_parser
 
     add_simulate_parser(sub)
+    from .pareto_cli import add_pareto_parser
+
+    add_pareto_parser(sub)
 
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")

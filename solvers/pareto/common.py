@@ -72,11 +72,12 @@ def plan_vector(plan: Plan, objectives: list[str]) -> np.ndarray:
 
 
 def reference_point(*fronts: np.ndarray) -> np.ndarray:
-    """Nadir of the given objective matrices plus 10 % of their range (1e-9 of |nadir| where the range is 0)."""
+    """Nadir of the given objective matrices plus 10 % of their range (of |nadir|, or 1, where the range is 0 up to rounding)."""
     F = np.vstack([np.asarray(f, dtype=float) for f in fronts if len(f)])
     lo, hi = F.min(axis=0), F.max(axis=0)
     span = hi - lo
-    span = np.where(span > 0, span, np.maximum(np.abs(hi), 1.0) * 1e-9)
+    flat = span <= 1e-9 * np.maximum(np.abs(hi), np.abs(lo))  # equal up to rounding
+    span = np.where(flat, np.where(np.abs(hi) > 0, np.abs(hi), 1.0), span)
     return hi + 0.1 * span
 
 

@@ -16,9 +16,9 @@ sub-front at ``e`` misses it, a found plan dominates z in the first ``m - 1``
 objectives, so it has a larger ``F_m`` than z and the next ``e`` still admits
 z. Every front point is therefore found, and each found plan is
 non-dominated. With splittable routing (continuous shares, integral storage)
-the front is a union of polyhedral faces; the recursion then returns exact
-(non-dominated) points along it, stepping each bound by ``step`` of the
-objective's scale.
+the front is a union of polyhedral faces, a continuum: the method then
+returns exact (non-dominated) points of it on the grid below (8 values per
+bounded objective unless ``points`` says otherwise).
 
 ``points=N``: the AUGMECON2 grid: ``N`` values per bounded objective between
 its best and worst values in the payoff table, with redundant grid points
@@ -45,7 +45,9 @@ from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, pa
 from .mip import ObjectiveMILP, Solved
 from .pool import RoutePool
 
-POINTS_OPTION = Option("points", "int", None, "grid points per bounded objective (AUGMECON2); default: the complete front by recursion")
+POINTS_OPTION = Option("points", "int", None, "grid points per bounded objective (AUGMECON2); default: the complete front by recursion (unsplittable), 8 (splittable)")
+#: Grid of a splittable instance's (continuous) front when no ``points`` are given.
+SPLITTABLE_POINTS = 8
 STEP_OPTION = Option("step", "float", 1e-6, "how far below the last value a bound is tightened, relative to the objective's scale")
 
 
@@ -127,6 +129,8 @@ def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
     solve = _Cached(milp)
     found: dict = {}
     points = opts.extra["points"]
+    if points is None and instance.routing == "splittable":
+        points = SPLITTABLE_POINTS  # the front is continuous: stepping through it would never end
     if points is None:
         _recurse(solve, len(objectives), np.full(len(objectives), np.inf), float(opts.extra["step"]) * milp.scale, found)
     else:
@@ -135,8 +139,8 @@ def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
     exact = points is None and pool.complete and not milp.timed_out and instance.routing == "unsplittable"
     if milp.timed_out:
         notes.append("time limit reached: the front is the part found so far")
-    if instance.routing == "splittable" and points is None:
-        notes.append("splittable routing: the front is continuous; its points here are exact (non-dominated) but not all of it")
+    if instance.routing == "splittable":
+        notes.append(f"splittable routing: the front is continuous; these are exact (non-dominated) points of it on a grid of {points} values per bounded objective")
     plans = [plan_of(instance, pool, "epsilon", s.shares, seed=opts.seed) for s in found.values()]
     options = {"objectives": ",".join(objectives), "points": points, "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete}
     return assemble(instance, "epsilon", objectives, plans, status="exact" if exact else "heuristic", start=start, seed=opts.seed, options=options, notes=notes)
