@@ -238,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .pareto_cli import add_pareto_parser
 
     add_pareto_parser(sub)
+    from .plot_cli import add_plot_parser
+
+    add_plot_parser(sub)
 
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")
