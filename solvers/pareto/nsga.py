@@ -135,8 +135,22 @@ class Encoding:
         tol = 1.0 + SOLVER_RTOL
         return float(np.maximum(node - tol, 0).sum() + np.maximum(link - tol, 0).sum() + np.maximum(mem - tol, 0).sum())
 
-    def repair_one(self, x: np.ndarray, budget: int) -> np.ndarray:
-        """Move classes to other routes of their pools while that lowers the total overload."""
+    def _users(self, g: np.ndarray, node, link, count) -> np.ndarray:
+        """Classes whose route uses the most overloaded resource (compute, link direction or memory)."""
+        mem = np.bincount(self._key_at, weights=np.where(count > 0.5, self._key_frac, 0.0), minlength=len(node))
+        loads = [node, link, mem]
+        kind = int(np.argmax([a.max(initial=0.0) for a in loads]))
+        res = int(np.argmax(loads[kind]))
+        if kind == 0:
+            uses = [res in self._node_rows[int(r)][0] for r in g]
+        elif kind == 1:
+            uses = [res in self._link_rows[int(r)][0] for r in g]
+        else:
+            uses = [bool(np.any(self._key_at[self._key_rows[int(r)]] == res)) for r in g]
+        return np.flatnonzero(uses)
+
+    def repair_one(self, x: np.ndarray, budget: int, tries: int = 8) -> np.ndarray:
+        """Move classes using the most overloaded resource to other routes of their pools while the total overload drops."""
         if not hasattr(self, "_node_rows"):
             self._route_lists()
         x = x.copy()
@@ -147,11 +161,10 @@ class Encoding:
             if excess <= 0:
                 break
             best = None
-            for c in self.rng.permutation(self.n_cls):
+            for c in self.rng.permutation(self._users(g, node, link, count))[:tries]:
                 old = int(g[c])
                 self._apply(node, link, count, old, -1.0)
-                r = self.pool.routes_of(int(c))
-                for alt in r:
+                for alt in self.pool.routes_of(int(c)):
                     if alt == old:
                         continue
                     self._apply(node, link, count, alt, 1.0)
