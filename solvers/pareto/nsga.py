@@ -13,11 +13,12 @@ per-route usage: a whole population is one sparse product.
 
 **Repair** (pymoo's repair operator, run on every new individual): while a
 node's compute, a link direction's bandwidth or a node's memory is over its
-limit, the most overloaded resource is relieved: one class using it (chosen
-at random) moves to the route of its pool that uses the least of it, ties
-broken by the smallest sum of scaled objectives. What repair cannot fix
-within its budget stays as a constraint violation, which NSGA's
-constrained domination ranks below every feasible plan.
+limit, up to 8 of the classes using the most overloaded resource (in a seeded
+random order) are tried on every other route of their pools, and the move
+that lowers the total overload most is made (ties: the smallest sum of
+scaled objectives). What repair cannot fix within its budget stays as a
+constraint violation, which NSGA's constrained domination ranks below every
+feasible plan.
 
 **Result.** An archive keeps every feasible plan evaluated during the run;
 the front is its non-dominated part. The initial population holds, besides
