@@ -46,13 +46,14 @@ def instance(name: str, routing: str, workdir: Path) -> Instance:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default="S,idn-100,M")
-    ap.add_argument("--objectives", default="latency,energy,network")
+    ap.add_argument("--objectives", default="latency,energy")
     ap.add_argument("--routing", default="unsplittable", choices=["unsplittable", "splittable", "as-is"])
-    ap.add_argument("--points", type=int, default=6, help="epsilon grid points per bounded objective; weight divisions")
+    ap.add_argument("--points", type=int, help="epsilon grid points per bounded objective (default: the complete front by recursion, within the time limit)")
+    ap.add_argument("--weights", type=int, default=8, help="weight divisions per objective (weights)")
     ap.add_argument("--pop", type=int, default=60)
     ap.add_argument("--gens", type=int, default=80)
     ap.add_argument("--max-routes", type=int, default=40, help="routes per class in every method's pool")
-    ap.add_argument("--time-limit", type=float, default=600.0, help="seconds per method run")
+    ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per method run")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     objectives = args.objectives.split(",")
@@ -62,7 +63,7 @@ def main() -> None:
             inst = instance(name, args.routing, Path(tmp))
             print(f"[{name}] {inst.summary()}", flush=True)
             fronts = {}
-            for method, kw in (("epsilon", {"points": args.points}), ("weights", {"points": args.points}), ("nsga2", {"pop": args.pop, "gens": args.gens}), ("nsga3", {"pop": args.pop, "gens": args.gens})):
+            for method, kw in (("epsilon", {} if args.points is None else {"points": args.points}), ("weights", {"points": args.weights}), ("nsga2", {"pop": args.pop, "gens": args.gens}), ("nsga3", {"pop": args.pop, "gens": args.gens})):
                 t = time.perf_counter()
                 fronts[method] = pareto(inst, method, objectives, time_limit_s=args.time_limit, seed=args.seed, max_routes=args.max_routes, **kw)
                 print(f"  {method}: {len(fronts[method].points)} points in {time.perf_counter() - t:.1f} s", flush=True)
@@ -76,9 +77,10 @@ def main() -> None:
                     dom = [np.any(np.all(E <= x + 1e-12 * np.abs(x), axis=1) & np.any(E < x - 1e-9 * np.abs(x), axis=1)) for x in F]
                     dominated = f"{int(np.sum(dom))}/{len(F)}"
                 ratio = hv[m] / hv["epsilon"] if hv["epsilon"] > 0 else float("nan")
-                rows.append([name, m, len(f.points), f"{hv[m]:.4g}", f"{ratio:.3f}", f"{f.solve_time_s:.1f}", f"{f.solve_time_s / max(fronts['epsilon'].solve_time_s, 1e-9):.3f}", dominated, f.status])
+                rows.append([name, m, len(f.points), f"{hv[m]:.4g}", f"{ratio:.3f}", f"{f.solve_time_s:.1f}", f"{f.solve_time_s / max(fronts['epsilon'].solve_time_s, 1e-9):.3f}", dominated, f.status + (" (time limit)" if any("time limit" in n for n in f.notes) else "")])
     print()
-    print(f"objectives {args.objectives}; routing {args.routing}; epsilon grid {args.points} per bounded objective; pool {args.max_routes} routes per class; pop {args.pop} x {args.gens} generations; seed {args.seed}")
+    grid = "complete front by recursion" if args.points is None else f"grid of {args.points} per bounded objective"
+    print(f"objectives {args.objectives}; routing {args.routing}; epsilon {grid} ({args.time_limit:g} s limit); weights {args.weights} divisions; pool {args.max_routes} routes per class; pop {args.pop} x {args.gens} generations; seed {args.seed}")
     print(table(["instance", "method", "points", "hypervolume", "HV / epsilon", "time_s", "time / epsilon", "nsga points dominated by epsilon", "status"], rows, "llrrrrrrl"))
 
 
