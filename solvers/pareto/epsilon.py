@@ -48,7 +48,7 @@ from .pool import RoutePool
 POINTS_OPTION = Option("points", "int", None, "grid points per bounded objective (AUGMECON2); default: the complete front by recursion (unsplittable), 8 (splittable)")
 #: Grid of a splittable instance's (continuous) front when no ``points`` are given.
 SPLITTABLE_POINTS = 8
-STEP_OPTION = Option("step", "float", 1e-6, "how far below the last value a bound is tightened, relative to the objective's scale")
+STEP_OPTION = Option("step", "float", 1e-6, "how far below the last value a bound is tightened, relative to the objective's scale (its smallest possible value)")
 
 
 class _Cached:

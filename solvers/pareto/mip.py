@@ -5,7 +5,8 @@ storage variables linked to the routes that compute there; integral storage,
 and integral route choice under unsplittable routing) over every route of a
 :class:`~.pool.RoutePool`, plus one row per objective whose activity is that
 objective of the plan (``F_k = sum of share x the route's contribution``,
-scaled by an upper bound of ``F_k`` so every coefficient is O(1)). The rows'
+scaled by a lower bound of ``F_k``, the size of the values on the front, so
+that the solver's tolerances stay far below the spacing of front points). The rows'
 upper bounds are the epsilon-constraints; the objective is replaced per
 solve. The master's artificial "unserved" columns are fixed at 0, so a
 constrained problem with no plan is reported infeasible.
@@ -44,12 +45,16 @@ class ObjectiveMILP:
         self.opts = opts
         self.Cg = pool.C[:, objective_indices(objectives)]
         p = self.Cg.shape[1]
-        upper = np.zeros(p)
+        lower, upper = np.zeros(p), np.zeros(p)
         for c in range(len(instance.demands)):
             r = pool.routes_of(c)
             if len(r):
+                lower += self.Cg[r.start : r.stop].min(axis=0)
                 upper += self.Cg[r.start : r.stop].max(axis=0)
-        self.scale = np.where(upper > 0, upper, 1.0)
+        # Scale of each objective row: its smallest possible value (the size of the
+        # values on the front), so that HiGHS's feasibility tolerance (1e-7 of a row)
+        # stays far below the spacing of front points; 1e-3 of the largest where that is ~0.
+        self.scale = np.where(lower > 1e-3 * upper, lower, np.where(upper > 0, 1e-3 * upper, 1.0))
         self.master = Master(instance, threads=opts.threads, seed=opts.seed, verbose=opts.verbose)
         self.pos = pos = {col.route: g for g, col in enumerate(pool.columns)}
         self.rows = self.master.add_route_rows(lambda col: self.Cg[pos[col.route]] / self.scale, np.full(p, -INF), np.full(p, INF))

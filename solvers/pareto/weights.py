@@ -2,7 +2,7 @@
 
 Each weight vector of a simplex lattice (``points`` divisions per objective,
 Das and Dennis) gives one MILP over the route pool of :mod:`.mip`:
-minimise ``sum_k w_k F_k / scale_k`` (``scale_k`` an upper bound of ``F_k``;
+minimise ``sum_k w_k F_k / scale_k`` (``scale_k`` the smallest value ``F_k`` can take;
 every weight is raised by 1e-3 so that no plan found is weakly dominated).
 Only points on the convex hull of the front can be found this way: the
 unsupported points between them, which ``epsilon`` finds, are missing.
