@@ -245,6 +245,8 @@ class Master:
 
     integral_x = False
     integral_y = False
+    #: Further HiGHS options applied to every solve (e.g. by a method that needs them).
+    highs_options: dict = {}
 
     def set_integrality(self, integral: bool) -> None:
         """Switch between the LP relaxation and the MILP."""
@@ -280,6 +282,8 @@ class Master:
             h.passModel(self.h.getLp())
         else:
             h = self.h
+        for key, value in self.highs_options.items():
+            h.setOptionValue(key, value)
         h.setOptionValue("time_limit", float(time_limit_s) if time_limit_s else INF)
         if mip_gap is not None:
             h.setOptionValue("mip_rel_gap", float(mip_gap))

@@ -56,6 +56,9 @@ class ObjectiveMILP:
         # stays far below the spacing of front points; 1e-3 of the largest where that is ~0.
         self.scale = np.where(lower > 1e-3 * upper, lower, np.where(upper > 0, 1e-3 * upper, 1.0))
         self.master = Master(instance, threads=opts.threads, seed=opts.seed, verbose=opts.verbose)
+        # HiGHS 1.x's presolve after a MIP restart (strengthenInequalities) was seen to run
+        # for minutes past the time limit on tightly bounded problems: no restarts
+        self.master.highs_options = {"mip_allow_restart": False}
         self.pos = pos = {col.route: g for g, col in enumerate(pool.columns)}
         self.rows = self.master.add_route_rows(lambda col: self.Cg[pos[col.route]] / self.scale, np.full(p, -INF), np.full(p, INF))
         self.master.add_columns(pool.columns)
