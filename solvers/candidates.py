@@ -17,11 +17,13 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from placement.errors import TimeLimitReached
 from placement.instance import Demand, Instance, Model
 from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
 from placement.routes import Route, Segment
@@ -382,7 +384,7 @@ class CandidateSet:
     hold a better one, so the order is exactly by score (ties by expansion order).
     """
 
-    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None):
+    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None, deadline: float | None = None):
         self.instance = instance
         self.tree = tree
         self.demand = demand
@@ -393,6 +395,7 @@ class CandidateSet:
         self.slo = slo
         self.prices = prices
         self.residual = residual
+        self.deadline = deadline
         self.expanded = 0
 
     def _expand(self, upto: int) -> list[tuple[Block, np.ndarray]]:
@@ -449,6 +452,8 @@ class CandidateSet:
                 continue
             if self.expanded >= npairs or next_lb >= stop:
                 return
+            if self.deadline is not None and time.perf_counter() > self.deadline:
+                raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
             for blk, order in self._expand(min(npairs, self.expanded + step)):
                 blocks.append((blk, order))
                 heapq.heappush(heap, (float(blk.score.ravel()[order[0]]), len(blocks) - 1, 0))
@@ -576,6 +581,7 @@ def candidate_routes(
     respect_accuracy: bool = True,
     prices: Prices | None = None,
     residual: Residual | None = None,
+    deadline: float | None = None,
 ) -> CandidateSet:
     """Routes of ``demand`` ending at one of ``targets`` (default: any reachable
     node), with at most ``max_segments`` segments, whose segments fit their
@@ -607,4 +613,4 @@ def candidate_routes(
     mid = np.concatenate(mids) if mids else np.zeros(0, dtype=np.int64)
     tgt = np.concatenate(tgts) if tgts else np.zeros(0, dtype=np.int64)
     order = np.lexsort((tgt, mid, lb))
-    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual)
+    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual, deadline)
