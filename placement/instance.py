@@ -264,7 +264,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
     merged = merge_devices(spec.devices)
     links = [Link(i, l.u, l.v, float(l.bandwidth_bytes_per_s), float(l.latency_s), float(l.energy_j_per_byte)) for i, l in enumerate(spec.links)]
     network = Network([n.id for n in spec.nodes], links)
-    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
+    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network, graphs)
     if found:
         raise InputError(_with_lines(found, source, lines))
     return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths, network, graphs)
