@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 
+from . import _startup
 from . import cliargs as ca
 from .errors import IdnplanError, InputError
 from .limits import check_output_path, printable
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``idnplan`` console script; returns the exit code."""
     args = argparse.Namespace(command=None)
     try:
-        ca.release_interrupts()  # from here on, Ctrl-C is a KeyboardInterrupt caught below
+        _startup.release_interrupts()  # from here on, Ctrl-C is a KeyboardInterrupt caught below
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"idnplan {args.command}: internal error: {type(exc).__name__}: {exc} (set IDNPLAN_DEBUG=1 for a traceback, and please report it)")
         return 70
     finally:
-        ca.guard_interrupts()  # the CLI process only: a late Ctrl-C still exits 130 without a traceback
+        _startup.guard_interrupts()  # the CLI process only: a late Ctrl-C still exits 130 without a traceback
 
 
 if __name__ == "__main__":  # pragma: no cover
