@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .fileio import atomic_write_text, dump_json, parse_model, read_document
 from .routes import Route, Segment
+from .schema import Ident
 
 
 class PlanStatus(str, Enum):
@@ -49,14 +50,14 @@ Share = Annotated[float, Field(allow_inf_nan=False)]
 
 class PlanSegment(BaseModel):
     model_config = _PLAN
-    node: str
+    node: Ident
     layers: tuple[int, int]
 
 
 class PlanRoute(BaseModel):
     model_config = _PLAN
     demand: int
-    model: str
+    model: Ident
     share: Share
     segments: list[PlanSegment]
     latency_s: float | None = None
@@ -89,8 +90,8 @@ class Plan(BaseModel):
     """A plan file (JSON). See DESIGN.md, "Plan file"."""
 
     model_config = _PLAN
-    instance: str
-    method: str
+    instance: Ident
+    method: Ident
     status: PlanStatus
     objective: float | None = None
     bound: float | None = None
@@ -100,7 +101,7 @@ class Plan(BaseModel):
     termination: Termination | None = None
     seed: int | None = None
     options: dict = Field(default_factory=dict, description="Method options used")
-    storage: dict[str, dict[str, list[tuple[int, int]]]]
+    storage: dict[Ident, dict[Ident, list[tuple[int, int]]]]
     routes: list[PlanRoute]
     metrics: PlanMetrics | None = None
     stats: dict = Field(default_factory=dict, description="Method statistics (model size, iterations, times)")
