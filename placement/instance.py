@@ -345,7 +345,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
         raise InputError(problems)
     merged = merge_devices(spec.devices)
     network = Network([n.id for n in spec.nodes], _links(spec))
-    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
+    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network, graphs)
     if found:
         raise InputError(_with_lines(found, source, lines))
     return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths, network, graphs)

@@ -47,7 +47,11 @@ def _resolve_devices(devices) -> list[str]:
     catalog = builtin_catalog()
     if devices is None or devices == "all":
         return list(catalog)
+    if not isinstance(devices, str) and len(devices) == 0:
+        return []  # the API's way to skip device estimates
     names = [d.strip() for d in (devices.split(",") if isinstance(devices, str) else devices) if d.strip()]
+    if not names:
+        raise InputError(f"--devices names no device type (got {devices!r}); leave it out for the whole catalog, or name some of: {', '.join(catalog)}")
     unknown = [d for d in names if d not in catalog]
     if unknown:
         raise InputError(f"unknown device type(s) {', '.join(unknown)}; known: {', '.join(catalog)}")
@@ -60,7 +64,11 @@ def _example_inputs(shapes, example_input) -> tuple:
     if shapes and isinstance(shapes[0], int):
         shapes = [tuple(shapes)]
     gen = torch.Generator().manual_seed(0)  # fixed input, global RNG untouched
-    return tuple(torch.randn(tuple(s), generator=gen) for s in shapes)
+    try:
+        return tuple(torch.randn(tuple(s), generator=gen) for s in shapes)
+    except (RuntimeError, ValueError, OverflowError) as exc:  # the allocator, or a dimension torch cannot index
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot create an input of shape {[list(s) for s in shapes]}: {first[:200]}") from None
 
 
 def _shared_params(chain: Chain) -> dict[str, list[int]]:
@@ -175,7 +183,10 @@ def profile_model(
     module = loaded.model
     device_names = _resolve_devices(devices)
     args = _example_inputs(input_shape, example_input)
-    chain = build_chain(capture(module, args, tracer))
+    cap = capture(module, args, tracer)
+    if not cap.nodes:
+        raise InputError(f"model '{name or loaded.name}' computes nothing from its input (no operators were captured: an identity, or a forward() that returns a constant); nothing to profile")
+    chain = build_chain(cap)
     cap = chain.capture
     elem = DTYPE_BYTES[dtype]
     notes: dict[str, str] = {}
@@ -217,7 +228,7 @@ def profile_model(
         "graph": graph_data,
         "notes": f"input shapes {[list(a.shape) for a in args]}" if len(args) > 1 else None,
     }
-    profile = ProfileSpec.model_validate({k: v for k, v in data.items() if v is not None})
+    profile = parse_model(ProfileSpec, {k: v for k, v in data.items() if v is not None}, "the profile", None)
     return (profile, chain) if return_chain else profile
 
 
