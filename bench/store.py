@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 from placement.errors import InputError, Problem
-from placement.fileio import atomic_write_text
 
 SCHEMA_VERSION = 1
 
@@ -95,10 +95,18 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO suites VALUES (?, ?, ?, ?, ?)", (name, path, content, content_sha256, _now()))
 
     def save_file(self, kind: str, sha256: str, text: str) -> None:
-        """Store ``text`` as ``<files>/<kind>/<sha256>.json`` unless it is already there."""
+        """Store ``text`` as ``<files>/<kind>/<sha256>.json`` unless it is already there.
+
+        Written to a temporary name and renamed, so a killed sweep never leaves a
+        half file under a hash name; not fsynced (the file is named by its content
+        and rewritten by any later run that produces it).
+        """
         target = self.files / kind / f"{sha256}.json"
         if not target.exists():
-            atomic_write_text(target, text)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
 
     def record(self, run_key: str, fields: dict) -> None:
         """Insert (or replace) one finished run, in its own transaction."""
