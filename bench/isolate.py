@@ -50,6 +50,8 @@ def _child_main(desc: dict, limit_bytes: int | None, conn) -> None:
     except MemoryError:  # the row itself did not fit: keep what says why
         conn.send({"key": desc["key"], "status": "memory", "message": "MemoryError while returning the result"})
     conn.close()
+    # the row is sent: skip the interpreter's teardown (milliseconds per run, nothing left to flush)
+    os._exit(0)
 
 
 def _failed(desc: dict, status: str, message: str, wall_s: float) -> dict:
