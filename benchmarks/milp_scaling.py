@@ -17,6 +17,10 @@ optimal splitting (``milp``) against ``device-only``, ``edge-only`` and
 ``cloud-only`` (objective = latency only, SLOs lifted so every baseline has a
 plan, capacities and accuracy floors kept): the table Neurosurgeon and DADS report.
 
+The same tables come from the harness, stored and resumable:
+``idnplan bench run benchmarks/suites/scaling.yaml`` and ``.../gains.yaml``
+(see docs/benchmarks.md).
+
 Usage::
 
     python benchmarks/milp_scaling.py [--sizes S,M,L] [--no-naive] [--naive-time-limit 900]
@@ -37,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_run  # noqa: E402
 from placement import InfeasibleError, Instance, load_instance  # noqa: E402
 from placement.fileio import parse_model, read_document  # noqa: E402
 from placement.generate import GeneratorConfig, generate  # noqa: E402
@@ -89,10 +94,7 @@ def repeated(inst: Instance, method: str, repeats: int, **kw) -> dict:
     for _ in range(repeats):
         inst.cache.clear()
         runs.append(run(inst, method, **kw))
-    runs.sort(key=lambda r: r["wall_s"])
-    res = dict(runs[(len(runs) - 1) // 2])
-    res.update(runs=len(runs), wall_min_s=runs[0]["wall_s"], wall_max_s=runs[-1]["wall_s"])
-    return res
+    return median_run(runs, "wall_s")
 
 
 def scaling(sizes: list[str], naive: bool, naive_limit: float, workdir: Path, repeats: int = 1, naive_repeats: int = 1) -> list[dict]:

@@ -188,6 +188,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------
 
 
+def _add_bench(sub) -> None:
+    """``idnplan bench`` lives in the top-level ``bench`` package, above ``solvers``."""
+    from bench.cli import add_bench_parser
+
+    add_bench_parser(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -243,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .simulate_cli import add_simulate_parser
 
     add_simulate_parser(sub)
+    _add_bench(sub)
 
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")
