@@ -191,7 +191,7 @@ class RelaxModel:
                 arr = storage[c].setdefault((v, m), np.zeros(self.inst.models[m].n_layers))
                 arr[l] = lam
         out = []
-        for c, d in enumerate(self.inst.demands):
+        for c in range(len(self.inst.demands)):
             rate = float(self.rates[c])
             out.append(Prices(rate, float(offsets[c]), rate * server_price[:n_nodes], rate * server_price[n_nodes:] / self.bw[n_nodes:], storage[c], {}))
         return out
@@ -231,7 +231,7 @@ class RelaxModel:
             return 0.0
         agg = np.zeros(len(self.keys))
         pos = {k: i for i, k in enumerate(self.keys)}
-        for (c, v, m, l), val in zip(self.links, lam):
+        for (_c, v, m, l), val in zip(self.links, lam):
             agg[pos[(v, m, l)]] += val
         cap = np.asarray(self.xcap.value, dtype=float)
         total = 0.0
