@@ -162,7 +162,7 @@ class Relax:
             return assign_unsplittable(self.inst, model, sol, allowed, self.opts)
         out = []
         for c in range(len(self.inst.demands)):
-            idx = np.flatnonzero((model.cls == c) & (sol.y > 1e-9) & (allowed > 0))
+            idx = np.flatnonzero((model.cls == c) & (sol.y > 1e-6) & (allowed > 0))  # interior-point dust dropped
             total = float(sol.y[idx].sum())
             if total <= 0:
                 return None
