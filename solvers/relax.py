@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -47,7 +48,9 @@ from .columns import Column, column_from_candidate, storage_nodes
 from .congestion import value_routes
 from .registry import Option, SolveOptions, register
 from .relax_assign import assign_unsplittable, round_storage
-from .relax_model import RelaxModel, RelaxSolution
+
+if TYPE_CHECKING:  # cvxpy is imported only when relax runs (the method declares requires=cvxpy)
+    from .relax_model import RelaxModel, RelaxSolution
 
 INITIAL_ROUTES = 3
 ROUTES_PER_ROUND = 6
@@ -104,6 +107,8 @@ class Relax:
 
         Returns (model, solution, best Lagrangian bound in L x J or -inf).
         """
+        from .relax_model import RelaxModel
+
         best = -math.inf
         for _ in range(self.max_rounds):
             model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver)

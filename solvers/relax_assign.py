@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from placement.instance import Instance
@@ -10,7 +12,9 @@ from placement.routes import Route
 
 from .congestion import value_routes
 from .registry import SolveOptions
-from .relax_model import RelaxModel, RelaxSolution
+
+if TYPE_CHECKING:  # cvxpy is imported only when relax runs
+    from .relax_model import RelaxModel, RelaxSolution
 
 #: Single-class improving moves are tried only up to this many classes (each move re-values the plan).
 MAX_IMPROVE_CLASSES = 60
