@@ -414,7 +414,12 @@ class BranchAndPrice:
     "Exact: branch-and-price over routes (column generation, HiGHS), certified bound and gap",
     exact=True,
     splitting=True,
+    queueing=("none", "ps"),
     options=(ROUTES_OPTION, ENUMERATE_OPTION),
 )
 def milp(instance: Instance, opts: SolveOptions) -> Plan:
+    if instance.queueing == "ps":  # waiting by outer approximation (solvers/milp_ps.py)
+        from .milp_ps import CongestedBranchAndPrice
+
+        return CongestedBranchAndPrice(instance, opts).run()
     return BranchAndPrice(instance, opts).run()
