@@ -19,13 +19,14 @@ import heapq
 import itertools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from placement.errors import TimeLimitReached
 from placement.instance import Demand, Instance, Model
 from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
+from placement.memo import Memo
 from placement.routes import Route, Segment
 
 
@@ -104,22 +105,30 @@ class OriginTree:
         # link direction indices of the hop from the parent into each node, and back
         self.hop_fwd = np.concatenate([[-1], dirs]).astype(np.int64)
         self.hop_back = np.concatenate([[-1], dirs ^ 1]).astype(np.int64)
-        self.bounds_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.memo = Memo()  # derived per-tree tables: pair bounds per model, the path matrix
 
     def path_min(self, per_hop: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Minimum of ``per_hop[j]`` (the hop from j's parent into j) over the hops
         from ``a`` to ``b``, elementwise (each ``a`` an ancestor of its ``b``, or
         equal: then +inf)."""
-        full = getattr(self, "_full", None)
-        if full is None:  # node at each depth along the path to b, b itself included
-            full = np.concatenate([self.anc, np.full((len(self.nodes), 1), -1, dtype=np.int64)], axis=1)
-            full[np.arange(len(self.nodes)), self.depth] = np.arange(len(self.nodes))
-            self._full = full
+        full = self.memo.get("full", self._full_paths)
         rows = full[b]  # (C, D+1)
         vals = np.where(rows >= 0, per_hop[np.maximum(rows, 0)], np.inf)
         depth = np.arange(rows.shape[1])[None, :]
         vals = np.where((depth > self.depth[a][:, None]) & (depth <= self.depth[b][:, None]), vals, np.inf)
         return vals.min(axis=1)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the arrays, the node ids and index, and the derived tables."""
+        arrays = sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        return arrays + 150 * len(self.nodes) + self.memo.nbytes
+
+    def _full_paths(self) -> np.ndarray:
+        """Node at each depth along the path to every node, the node itself included."""
+        full = np.concatenate([self.anc, np.full((len(self.nodes), 1), -1, dtype=np.int64)], axis=1)
+        full[np.arange(len(self.nodes)), self.depth] = np.arange(len(self.nodes))
+        return full
 
     def path_nodes(self, a: int, b: int) -> list[int]:
         """Tree indices after ``a`` up to ``b`` on the path (``a`` an ancestor of ``b``)."""
@@ -168,16 +177,16 @@ class Prices:
     link: np.ndarray
     storage: dict[tuple[int, str], np.ndarray]
     forbidden: dict[tuple[int, str], np.ndarray]
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
 
     def path_sums(self, tree: OriginTree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per tree node: compute price, and link prices summed along the path (forward, back)."""
-        cache = self.__dict__.setdefault("_sums", {})
-        got = cache.get(id(tree))
-        if got is None:
+        def build():
             fwd = hop_take(self.link, tree.hop_fwd, 0.0)
             back = hop_take(self.link, tree.hop_back, 0.0)
-            got = cache[id(tree)] = (self.node[tree.node_idx], _path_sums(tree, fwd), _path_sums(tree, back))
-        return got
+            return (self.node[tree.node_idx], _path_sums(tree, fwd), _path_sums(tree, back))
+
+        return self.memo.get(tree.origin, build)
 
     def key_bound(self, lb_cost: np.ndarray) -> np.ndarray:
         """Lower bound on the reduced cost given a lower bound on the cost."""
@@ -230,10 +239,7 @@ class Block:
 
 def _segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per cut choice and segment: bounds (M, k+1), parameter bytes and peak activation (M, k)."""
-    got = model.cache.get(("segments", k))
-    if got is None:
-        got = model.cache[("segments", k)] = _build_segment_tables(model, k)
-    return got
+    return model.cache.get(("segments", k), lambda: _build_segment_tables(model, k))
 
 
 def _build_segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -300,10 +306,7 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
 
 def _cum_by_device(model: Model, tree: OriginTree) -> np.ndarray:
     key = ("cum_by_device", tuple(d.name for d in tree.devices))
-    got = model.cache.get(key)
-    if got is None:
-        got = model.cache[key] = np.stack([model.cum_latency(d) for d in tree.devices])
-    return got
+    return model.cache.get(key, lambda: np.stack([model.cum_latency(d) for d in tree.devices]))
 
 
 def hop_take(per_direction: np.ndarray, hops: np.ndarray, fill: float) -> np.ndarray:
@@ -480,9 +483,8 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     every further link it sends at least the smallest tensor the model can
     send; and the result comes back over every link.
     """
-    cached = tree.bounds_cache.get(model.id)
-    if cached is not None:
-        return cached
+    if ("bounds", model.id) in tree.memo:
+        return tree.memo.get(("bounds", model.id), None)
     n = model.n_layers
     lat = np.stack([model.latency(d) for d in tree.devices])  # (D, n)
     energy = lat * tree.power[:, None]
@@ -510,7 +512,8 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     inverse = inverse.ravel()
     lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
     out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
-    tree.bounds_cache[model.id] = out
+    tree.memo.get(("bounds", model.id), lambda: out)
+    instance.topology.trees.resize(tree.origin)
     return out
 
 
@@ -527,28 +530,25 @@ class NodeArrays:
 
 
 def node_arrays(instance: Instance) -> NodeArrays:
-    got = instance.cache.get("node_arrays")
-    if got is None:
-        names = sorted({n.device.name for n in instance.nodes})
-        code = {d: j for j, d in enumerate(names)}
-        got = instance.cache["node_arrays"] = NodeArrays(
+    return instance.cache.get("node_arrays", lambda: _node_arrays(instance))
+
+
+def _node_arrays(instance: Instance) -> NodeArrays:
+    names = sorted({n.device.name for n in instance.nodes})
+    code = {d: j for j, d in enumerate(names)}
+    return NodeArrays(
             devices=[instance.devices[d] for d in names],
             dev=np.array([code[n.device.name] for n in instance.nodes], dtype=np.int64),
             power=np.array([instance.devices[d].active_power_w for d in names]),
             memory=np.array([n.memory_bytes for n in instance.nodes]),
             ram=np.array([n.ram_bytes for n in instance.nodes]),
-            index_of_position=np.array([instance.node[i].index for i in instance.network.ids], dtype=np.int64),
-        )
-    return got
+        index_of_position=np.array([instance.node[i].index for i in instance.network.ids], dtype=np.int64),
+    )
 
 
 def origin_tree(instance: Instance, origin: str) -> OriginTree:
-    """The :class:`OriginTree` of ``origin``, cached on the instance."""
-    trees = instance.cache.setdefault("origin_trees", {})
-    tree = trees.get(origin)
-    if tree is None:
-        tree = trees[origin] = OriginTree(instance, origin)
-    return tree
+    """The :class:`OriginTree` of ``origin``, kept in the topology's bounded tree memo."""
+    return instance.topology.trees.get(origin, lambda: OriginTree(instance, origin))
 
 
 def _routes_option():
