@@ -161,14 +161,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(ev.to_dict(), indent=2))
     else:
-        print(evaluation_text(inst, plan, ev))
+        print(evaluation_text(ev))
     return 0 if ev.feasible and not ev.mismatches else 1
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate.cli import generate_from_args
-
-    return generate_from_args(args)
 
 
 def cmd_profile(args: argparse.Namespace) -> int:

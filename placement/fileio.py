@@ -143,11 +143,46 @@ def _parse_json(text: str, name: str) -> tuple[Any, LineMap]:
     except RecursionError:
         raise InputError(Problem(name, "", f"nesting deeper than the limit of {MAX_DEPTH} levels")) from None
     check_data_depth(data, name)
-    try:  # JSON is (nearly) YAML: reuse the YAML composer just for line numbers
-        lines = _line_map(yaml.compose(text, Loader=_Loader))
-    except Exception:  # noqa: BLE001 - line numbers are a convenience only
-        lines = {}
-    return data, lines
+    return data, _LazyJsonLines(text)
+
+
+class _LazyJsonLines(dict):
+    """The line map of a JSON text, composed only when a problem needs a line number.
+
+    JSON is (nearly) YAML, so the YAML composer gives line numbers; it costs
+    about 50x ``json.loads`` on a large profile, so valid files never pay it.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text: str | None = text
+
+    def _load(self) -> None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            try:
+                self.update(_line_map(yaml.compose(text, Loader=_Loader)))
+            except Exception:  # noqa: BLE001 - line numbers are a convenience only
+                pass
+
+    def __contains__(self, key) -> bool:
+        self._load()
+        return super().__contains__(key)
+
+    def __getitem__(self, key):
+        self._load()
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._load()
+        return super().get(key, default)
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+    def __bool__(self) -> bool:
+        return self._text is not None or super().__len__() > 0
 
 
 def read_document(path: str | os.PathLike, display: str | None = None) -> tuple[Any, LineMap]:

@@ -15,6 +15,7 @@ Each problem names the file and the field path.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import math
 from collections import defaultdict
@@ -228,14 +229,7 @@ def storable_on_some_path(
         """Largest end index e such that layers start..e-1 fit in cap."""
         if cap == math.inf:
             return n
-        lo, hi = start, n
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if prefix[mid] - prefix[start] <= cap * (1 + 1e-12):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return max(start, bisect.bisect_right(prefix, prefix[start] + cap * (1 + 1e-12), lo=start) - 1)
 
     dist = network.reachable(origin)
     for target in sorted(dist, key=lambda t: (dist[t], t)):

@@ -29,6 +29,8 @@ from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, t
 from placement.memo import Memo
 from placement.routes import Route, Segment
 
+from .registry import MethodError, Option
+
 
 @functools.lru_cache(maxsize=256)
 def cut_combinations(n_layers: int, k: int) -> np.ndarray:
@@ -551,9 +553,7 @@ def origin_tree(instance: Instance, origin: str) -> OriginTree:
     return instance.topology.trees.get(origin, lambda: OriginTree(instance, origin))
 
 
-def _routes_option():
-    from .registry import Option
-
+def _routes_option() -> Option:
     return Option("routes", "str", "all", "'all' routes, or 'upward': only routes ending on the path towards the nearest cloud node (then optimal only within that scope)", ("all", "upward"))
 
 
@@ -565,8 +565,6 @@ def upward_targets(instance: Instance, origin: str) -> list[str]:
     """End nodes of ``routes=upward``: the path from ``origin`` to its nearest node of tier 'cloud'."""
     cloud = instance.nearest_of_tier(origin, "cloud")
     if cloud is None:
-        from .registry import MethodError
-
         raise MethodError(f"routes=upward needs a node of tier 'cloud' reachable from '{origin}'")
     return list(instance.path(origin, cloud))
 

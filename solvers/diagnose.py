@@ -22,9 +22,11 @@ from collections import defaultdict
 import numpy as np
 
 from placement.instance import Demand, Instance
+from placement.routes import route_figures
 
 from .candidates import candidate_routes, origin_tree
 from .columns import column_from_candidate
+from .splitdp import best_route, fastest_latency
 
 
 def class_reason(instance: Instance, demand: Demand) -> str | None:
@@ -34,8 +36,6 @@ def class_reason(instance: Instance, demand: Demand) -> str | None:
     best = max(models, key=lambda m: m.accuracy)
     if best.accuracy < demand.min_accuracy - 1e-12:
         return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best.accuracy:.4f}, model '{best.id}')"
-    from .splitdp import fastest_latency
-
     fastest = fastest_latency(instance, demand)
     if fastest is None:
         eligible = [m for m in models if m.accuracy >= demand.min_accuracy - 1e-12]
@@ -126,10 +126,6 @@ def saturated_resources(instance: Instance, master, sol, unserved: list[int] | N
 
 def one_route_reasons(instance: Instance) -> list[str]:
     """Unsplittable routing: classes no single route can carry even alone, with the binding capacity."""
-    from placement.routes import route_figures
-
-    from .splitdp import best_route
-
     out = []
     U = instance.max_utilization
     for d in instance.demands:

@@ -28,6 +28,7 @@ from .candidates import candidate_routes, origin_tree
 from .capacity import Capacity
 from .columns import column_from_candidate
 from .registry import SolveOptions, register
+from .splitdp import fastest_latency
 
 
 def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str] | None, int | None]:
@@ -50,8 +51,6 @@ def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: l
         return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best_acc:.4f})"
     if targets == []:
         return f"{label}: {family} has no node it may use from origin '{demand.origin}'"
-    from .splitdp import fastest_latency
-
     best = fastest_latency(instance, demand, targets, k)
     if best is None:
         return f"{label}: {family} has no route from origin '{demand.origin}'"

@@ -46,6 +46,8 @@ from placement.routes import Route
 
 from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, column_from_route
+from .diagnose import explain_infeasible, explain_integral_infeasible
+from .greedy import run_greedy
 from .master import Master
 from .registry import Option, SolveOptions, register
 
@@ -215,8 +217,6 @@ class BranchAndPrice:
     def initial_pool(self) -> None:
         """The greedy plan (an incumbent too) when greedy finds one, else the cheapest routes per class."""
         if self.scope == "all" and not self.enumerate_all:
-            from .greedy import run_greedy
-
             # a warm start: at most a quarter of the time limit, no diagnosis of unplaced classes
             budget = self.start + 0.25 * (self.deadline - self.start) if math.isfinite(self.deadline) else None
             try:
@@ -251,8 +251,6 @@ class BranchAndPrice:
         self.initial_pool()
         lb, converged, duals, sol = self.column_generation()
         if sol.artificial.max(initial=0.0) > 1e-7 and converged:
-            from .diagnose import explain_infeasible
-
             raise InfeasibleError(explain_infeasible(self.inst, self.master, sol), method="milp")
         self.stats.lp_bound = lb
         complete = False
@@ -265,8 +263,6 @@ class BranchAndPrice:
             self.mip(max(0.2, self.left()) if self.left() < math.inf else None)
             bound = lb
         if self.incumbent is None and complete:
-            from .diagnose import explain_integral_infeasible
-
             raise InfeasibleError(explain_integral_infeasible(self.inst, self.master, sol), method="milp")
         return self.plan(bound)
 

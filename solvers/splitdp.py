@@ -44,7 +44,7 @@ from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, t
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route, Segment, route_figures
 
-from .candidates import OriginTree, origin_tree
+from .candidates import OriginTree, Residual, candidate_routes, origin_tree
 from .registry import SolveOptions, register
 
 _REL = 1 + SOLVER_RTOL
@@ -289,8 +289,6 @@ def best_route(inst: Instance, demand: Demand, *, capacity: bool = True, max_seg
 
 def _fallback(inst: Instance, demand: Demand, model: Model, capacity: bool, k_max: int) -> tuple[Route, float] | None:
     """Exact search when cost and latency disagree: routes of ``model`` best-first."""
-    from .candidates import Residual, candidate_routes
-
     residual = None
     if capacity:
         n_nodes, n_dirs = len(inst.nodes), 2 * len(inst.links)
