@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -111,28 +112,71 @@ def _measure(model, chain, args, dtype, device, warmup, repeats, threads, notes)
     return timing, meter
 
 
-def profile_model(
-    model: torch.nn.Module | str,
-    input_shape=(1, 3, 224, 224),
-    *,
-    example_input=None,
-    name: str | None = None,
-    source: str | None = None,
-    accuracy: float | None = None,
-    task: str | None = None,
-    devices=None,
-    latency: bool = True,
-    dtype: str = "float32",
-    warmup: int = 3,
-    repeats: int = 20,
-    threads: int | None = None,
-    device: str = "cpu",
-    tracer: str = "auto",
-    host_power_w: float | None = None,
-    graph: bool = True,
-    return_chain: bool = False,
-):
-    """Profile a PyTorch model layer by layer.
+@dataclass(frozen=True)
+class Timing:
+    """How host latency and energy are measured.
+
+    ``measure`` False skips measurement (counts and device estimates only);
+    ``warmup``/``repeats``/``threads`` are the settings of
+    :func:`profiling.latency.measure_host`; ``device`` is where the model runs
+    (``cpu`` or ``cuda``); ``power_w`` is the host power to assume when energy
+    cannot be read.
+    """
+
+    measure: bool = True
+    warmup: int = 3
+    repeats: int = 20
+    threads: int | None = None
+    device: str = "cpu"
+    power_w: float | None = None
+
+
+#: No host measurement: counts and device estimates only (fast and deterministic).
+NO_TIMING = Timing(measure=False)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Profile metadata; each field left None is filled from torchvision's weight metadata when known."""
+
+    name: str | None = None
+    source: str | None = None
+    accuracy: float | None = None
+    task: str | None = None
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A model captured once: the loaded model, its chain of cut positions and the example inputs."""
+
+    loaded: LoadedModel
+    chain: Chain
+    args: tuple
+
+
+def capture_model(model, input_shape=(1, 3, 224, 224), *, example_input=None, tracer: str = "auto") -> Captured:
+    """Step 1: load (a module, a MODEL string or a :class:`LoadedModel`) and capture the chain of cuts.
+
+    ``input_shape`` gives the shape(s) of a fixed random normal input (seed
+    0) unless ``example_input`` is given; ``tracer`` is ``auto``, ``fx`` or
+    ``export`` (:func:`profiling.capture.trace`).
+    """
+    if isinstance(model, str):
+        loaded = load_model(model)
+    elif isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        loaded = LoadedModel(model=model, name=type(model).__name__, source=f"{type(model).__module__}.{type(model).__qualname__}")
+    args = _example_inputs(input_shape, example_input)
+    cap = capture(loaded.model, args, tracer)
+    if not cap.nodes:
+        raise InputError(f"model '{loaded.name}' computes nothing from its input (no operators were captured: an identity, or a forward() that returns a constant); nothing to profile")
+    return Captured(loaded, build_chain(cap), args)
+
+
+def profile_model(model, input_shape=(1, 3, 224, 224), *, example_input=None, devices=None, dtype: str = "float32",
+                  timing: Timing = Timing(), meta: Meta = Meta(), tracer: str = "auto", graph: bool = True) -> ProfileSpec:
+    """Profile a PyTorch model layer by layer: :func:`capture_model`, then :func:`profile_captured`.
 
     Parameters
     ----------
@@ -144,49 +188,49 @@ def profile_model(
         Shape(s) of the example input(s); a fixed random normal input (seed 0).
     example_input : torch.Tensor or tuple, optional
         Use these inputs instead of random ones.
-    name, source, accuracy, task : optional
-        Profile metadata; filled from torchvision weight metadata when known.
-    devices : "all", list of str, comma-separated str, or None
-        Catalog device types to estimate for (None or "all": the whole catalog).
-    latency : bool
-        Measure host latency and energy (False: counts and estimates only).
-    dtype : {"float32", "float16", "int8"}
-        Precision the byte figures describe (and the host runs, where native).
-    warmup, repeats, threads : int
-        Host timing settings (see :func:`profiling.latency.measure_host`).
-    device : {"cpu", "cuda"}
-        Where host latency is measured (the model is moved there).
+    devices, dtype, timing, meta, graph
+        See :func:`profile_captured`.
     tracer : {"auto", "fx", "export"}
         Graph capture (see :func:`profiling.capture.trace`).
-    host_power_w : float, optional
-        Host power to assume when energy cannot be measured.
-    graph : bool
-        Include the dataflow graph (``graph`` section, one entry per compute
-        node) for DAG-aware methods such as ``dag-mincut``.
-    return_chain : bool
-        Also return the :class:`~profiling.chain.Chain` (for :func:`split_model`).
 
     Returns
     -------
-    ProfileSpec, or (ProfileSpec, Chain)
+    ProfileSpec
+        The profile (``capture_model`` + ``profile_captured`` also give the
+        :class:`~profiling.chain.Chain`, for :func:`split_model`).
     """
+    captured = capture_model(model, input_shape, example_input=example_input, tracer=tracer)
+    return profile_captured(captured, devices=devices, dtype=dtype, timing=timing, meta=meta, graph=graph)
+
+
+def profile_captured(captured: Captured, *, devices=None, dtype: str = "float32", timing: Timing = Timing(),
+                     meta: Meta = Meta(), graph: bool = True) -> ProfileSpec:
+    """Step 2: count, measure (``timing``) and estimate (``devices``) a captured model.
+
+    Parameters
+    ----------
+    devices : "all", list of str, comma-separated str, or None
+        Catalog device types to estimate for (None or "all": the whole
+        catalog; an empty list: none).
+    dtype : {"float32", "float16", "int8"}
+        Precision the byte figures describe (and the host runs, where native).
+    timing : Timing
+        Host measurement settings (:data:`NO_TIMING` to skip it).
+    meta : Meta
+        Profile metadata (name, source, accuracy, task).
+    graph : bool
+        Include the dataflow graph (``graph`` section, one entry per compute
+        node) for DAG-aware methods such as ``dag-mincut``.
+    """
+    loaded, chain, args = captured.loaded, captured.chain, captured.args
+    name, source, accuracy, task = meta.name, meta.source, meta.accuracy, meta.task
+    latency, warmup, repeats, threads, device, host_power_w = timing.measure, timing.warmup, timing.repeats, timing.threads, timing.device, timing.power_w
     if dtype not in DTYPES:
         raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got '{dtype}'")
     if device not in ("cpu", "cuda"):
         raise InputError(f"device must be 'cpu' or 'cuda', got '{device}'")
-    if isinstance(model, str):
-        loaded = load_model(model)
-    elif isinstance(model, LoadedModel):
-        loaded = model
-    else:
-        loaded = LoadedModel(model=model, name=type(model).__name__, source=f"{type(model).__module__}.{type(model).__qualname__}")
     module = loaded.model
     device_names = _resolve_devices(devices)
-    args = _example_inputs(input_shape, example_input)
-    cap = capture(module, args, tracer)
-    if not cap.nodes:
-        raise InputError(f"model '{name or loaded.name}' computes nothing from its input (no operators were captured: an identity, or a forward() that returns a constant); nothing to profile")
-    chain = build_chain(cap)
     cap = chain.capture
     elem = DTYPE_BYTES[dtype]
     notes: dict[str, str] = {}
@@ -228,8 +272,7 @@ def profile_model(
         "graph": graph_data,
         "notes": f"input shapes {[list(a.shape) for a in args]}" if len(args) > 1 else None,
     }
-    profile = parse_model(ProfileSpec, {k: v for k, v in data.items() if v is not None}, "the profile", None)
-    return (profile, chain) if return_chain else profile
+    return parse_model(ProfileSpec, {k: v for k, v in data.items() if v is not None}, "the profile", None)
 
 
 def _host_figures(timing: HostTiming | None, meter, host_power_w: float | None, device: str, notes: dict) -> dict:

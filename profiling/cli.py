@@ -15,7 +15,7 @@ from placement.errors import InputError
 from placement.report import fmt_bytes, table
 from placement.schema import ProfileSpec
 
-from .api import profile_model, write_profile
+from .api import Meta, Timing, profile_model, write_profile
 from .loader import parse_input_shape
 
 
@@ -87,17 +87,8 @@ def profile_from_args(args: argparse.Namespace) -> int:
     if getattr(args, "repeats", 20) < 1:
         raise InputError(f"--repeats must be >= 1, got {args.repeats}")
     try:
-        profile = profile_model(
-            args.model,
-            shapes,
-            devices=devices,
-            latency=not args.no_latency,
-            dtype=args.dtype,
-            repeats=getattr(args, "repeats", 20),
-            threads=threads,
-            device=getattr(args, "device", "cpu"),
-            name=getattr(args, "name", None),
-        )
+        timing = Timing(measure=not args.no_latency, repeats=getattr(args, "repeats", 20), threads=threads, device=getattr(args, "device", "cpu"))
+        profile = profile_model(args.model, shapes, devices=devices, dtype=args.dtype, timing=timing, meta=Meta(name=getattr(args, "name", None)))
     except SystemExit as exc:  # the user's model code exited (in a factory or in forward)
         raise InputError(f"the model's code called sys.exit({exc.code!r}) while being profiled; nothing was written") from None
     if not getattr(args, "quiet", False):

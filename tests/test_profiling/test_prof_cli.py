@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 
 from placement.cli import main  # noqa: E402
 from placement.schema import ProfileSpec  # noqa: E402
-from profiling import profile_json, profile_model, read_profile, write_profile  # noqa: E402
+from profiling import NO_TIMING, profile_json, profile_model, read_profile, write_profile  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,7 +108,7 @@ def test_subprocess_reports_without_traceback(tmp_path):
 def test_write_read_roundtrip_and_compact_layout(tmp_path):
     import prof_models as models
 
-    p = profile_model(models.Branchy(), (1, 3, 8, 8), latency=False, devices=["rpi4"])
+    p = profile_model(models.Branchy(), (1, 3, 8, 8), timing=NO_TIMING, devices=["rpi4"])
     path = tmp_path / "sub" / "b.json"
     write_profile(p, path)
     assert read_profile(path) == p

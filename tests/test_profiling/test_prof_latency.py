@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 import prof_models as models  # noqa: E402
 
 import profiling.api as api  # noqa: E402
-from profiling import measure_host, profile_model  # noqa: E402
+from profiling import NO_TIMING, Timing, capture_model, measure_host, profile_captured, profile_model  # noqa: E402
 from profiling.energy import EnergyMeter, estimated_host_power_w, open_meter  # noqa: E402
 
 
@@ -33,12 +33,14 @@ def test_threads_are_recorded_and_restored():
 
 
 def _chain(model):
-    _, chain = profile_model(model, (1, 4, 6, 6), latency=False, devices=[], return_chain=True)
+    captured = capture_model(model, (1, 4, 6, 6))
+    _ = profile_captured(captured, devices=[], timing=NO_TIMING)
+    chain = captured.chain
     return chain
 
 
 def test_profile_labels_measured_host_and_estimated_devices():
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=["cortex-m7"], warmup=1, repeats=5)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=["cortex-m7"], timing=Timing(warmup=1, repeats=5))
     for lay in p.layers:
         assert lay.latency_source == {"host-cpu": "measured", "cortex-m7": "estimated"}
         assert set(lay.latency_spread_s) == {"host-cpu"}
@@ -89,7 +91,7 @@ def test_measured_energy_is_power_times_layer_latency(monkeypatch):
         return state["j"]
 
     monkeypatch.setattr(api, "open_meter", lambda *a, **k: EnergyMeter(source="fake counter", _read=read))
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=5)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=5))
     assert p.host.energy_source.startswith("measured: fake counter")
     assert p.host.energy_j == pytest.approx(0.01)
     for lay in p.layers:
@@ -99,18 +101,18 @@ def test_measured_energy_is_power_times_layer_latency(monkeypatch):
 
 def test_estimated_energy_without_a_counter(monkeypatch):
     monkeypatch.setattr(api, "open_meter", lambda *a, **k: None)
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, threads=1)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, threads=1))
     watts, why = estimated_host_power_w(1)
     assert watts == pytest.approx(6.75)
     assert p.host.energy_source == why and p.host.power_w == pytest.approx(6.75)
     assert all(lay.energy_source["host-cpu"] == "estimated" for lay in p.layers)
-    p2 = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, host_power_w=3.0)
+    p2 = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, power_w=3.0))
     assert p2.host.power_w == 3.0 and "given" in p2.host.energy_source
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_latency_with_events():
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda", warmup=2, repeats=5)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(device="cuda", warmup=2, repeats=5))
     assert p.host.device == "host-cuda" and p.host.gpu
     assert all(lay.latency_source["host-cuda"] == "measured" for lay in p.layers)
 
@@ -121,4 +123,4 @@ def test_cuda_without_a_gpu_is_an_input_error():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(InputError, match="cuda"):
-        profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda")
+        profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(device="cuda"))
