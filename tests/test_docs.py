@@ -310,3 +310,68 @@ def test_a_failing_example_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ws.run(Block("x.md", 1, "bash", "python benchmarks/milp_scaling.py\n"))
     ws.run(Block("x.md", 1, "bash", "idnplan validate no-such-file.yaml  # docs-test: exit 2\n"))
     assert os.listdir(tmp_path)
+
+
+def _section(text: str, heading: str) -> str:
+    """The text under a Markdown heading, up to the next heading of the same or a higher level."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
+    assert start is not None, f"missing heading '{heading}'"
+    level = len(heading) - len(heading.lstrip("#"))
+    end = next((j for j in range(start + 1, len(lines)) if re.match(rf"^#{{1,{level}}} ", lines[j])), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def _format_sections() -> list[tuple[str, str, list]]:
+    from dataclasses import fields as dc_fields
+
+    from placement.front import Front, FrontPoint
+    from placement.generate.config import Backbone, DemandConfig, GeneratorConfig, Level, Models, ProfileModel, Root, SyntheticModels
+    from placement.online_run import OnlineRun, OnlineSlot, OnlineSummary, RegretPoint
+    from placement.plan import Failure, Plan, PlanMetrics, PlanRoute, PlanSegment
+    from placement.schema import (
+        DemandSpec, DeviceSpec, GraphNodeSpec, GraphSpec, HostInfo, InstanceSpec, LayerSpec, LinkSpec, ModelSpec,
+        NodeSpec, ObjectiveSpec, OptionsSpec, ProfileSpec, Weights,
+    )
+
+    class _Failure:  # a dataclass, not a pydantic model
+        model_fields = {f.name: None for f in dc_fields(Failure)}
+
+    return [
+        ("docs/formats.md", "### Instance (top level)", [InstanceSpec]),
+        ("docs/formats.md", "### Devices", [DeviceSpec]),
+        ("docs/formats.md", "### Nodes", [NodeSpec]),
+        ("docs/formats.md", "### Links", [LinkSpec]),
+        ("docs/formats.md", "### Models", [ModelSpec]),
+        ("docs/formats.md", "### Layers", [LayerSpec]),
+        ("docs/formats.md", "### Graphs", [GraphSpec, GraphNodeSpec]),
+        ("docs/formats.md", "### Demand", [DemandSpec]),
+        ("docs/formats.md", "### Objective", [ObjectiveSpec, Weights]),
+        ("docs/formats.md", "### Options", [OptionsSpec]),
+        ("docs/formats.md", "## Plan files", [Plan, PlanRoute, PlanSegment, PlanMetrics]),
+        ("docs/formats.md", "## Failure results", [_Failure]),
+        ("docs/formats.md", "## Profile files", [ProfileSpec, HostInfo]),
+        ("docs/formats.md", "## Front files", [Front, FrontPoint]),
+        ("docs/formats.md", "## Online-run files", [OnlineRun, OnlineSlot, OnlineSummary, RegretPoint]),
+        ("docs/walkthrough.md", "## Generator configs", [GeneratorConfig, Level, Root, Backbone, SyntheticModels, ProfileModel, Models, DemandConfig]),
+    ]
+
+
+@pytest.mark.parametrize("doc, heading, models", _format_sections(), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_schema_field_is_documented(doc: str, heading: str, models: list) -> None:
+    """The format reference stays current: each field of each file format is named in its section."""
+    section = _section((ROOT / doc).read_text(encoding="utf-8"), heading)
+    missing = [f"{m.__name__}.{name}" for m in models for name in m.model_fields if f"`{name}`" not in section]
+    assert not missing, f"{doc} '{heading}' does not document: {', '.join(missing)}"
+
+
+def test_every_trace_header_and_status_is_documented() -> None:
+    from placement.plan import PlanStatus, Termination
+    from placement.traces import DEMAND_HEADER, RESOURCE_HEADER
+
+    text = (ROOT / "docs/formats.md").read_text(encoding="utf-8")
+    for header in (DEMAND_HEADER, RESOURCE_HEADER):
+        assert f"`{','.join(header)}`" in text
+    plans = _section(text, "## Plan files")
+    for value in [*PlanStatus, *Termination]:
+        assert f"`{value.value}`" in plans, value
