@@ -326,12 +326,33 @@ def _format_sections() -> list[tuple[str, str, list]]:
     from dataclasses import fields as dc_fields
 
     from placement.front import Front, FrontPoint
-    from placement.generate.config import Backbone, DemandConfig, GeneratorConfig, Level, Models, ProfileModel, Root, SyntheticModels
+    from placement.generate.config import (
+        Backbone,
+        DemandConfig,
+        GeneratorConfig,
+        Level,
+        Models,
+        ProfileModel,
+        Root,
+        SyntheticModels,
+    )
     from placement.online_run import OnlineRun, OnlineSlot, OnlineSummary, RegretPoint
     from placement.plan import Failure, Plan, PlanMetrics, PlanRoute, PlanSegment
     from placement.schema import (
-        DemandSpec, DeviceSpec, GraphNodeSpec, GraphSpec, HostInfo, InstanceSpec, LayerSpec, LinkSpec, ModelSpec,
-        NodeSpec, ObjectiveSpec, OptionsSpec, ProfileSpec, Weights,
+        DemandSpec,
+        DeviceSpec,
+        GraphNodeSpec,
+        GraphSpec,
+        HostInfo,
+        InstanceSpec,
+        LayerSpec,
+        LinkSpec,
+        ModelSpec,
+        NodeSpec,
+        ObjectiveSpec,
+        OptionsSpec,
+        ProfileSpec,
+        Weights,
     )
 
     class _Failure:  # a dataclass, not a pydantic model
