@@ -171,6 +171,10 @@ class Workspace:
                     load_instance(path)
                 except Exception as exc:
                     raise AssertionError(f"{block.where}: example instance does not validate: {exc}") from exc
+        elif isinstance(data, dict) and "levels" in data:  # a generator config
+            from placement.generate import GeneratorConfig
+
+            GeneratorConfig.model_validate(data)
 
     def _json(self, block: Block, name: str | None) -> None:
         try:
