@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("instances", nargs="+", metavar="INSTANCE")
     s.set_defaults(func=cmd_validate)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of instance, plan or profile files")
+    s = sub.add_parser("schema", help="print the JSON Schema of instance, plan, profile, front or online-run files")
     s.add_argument("what", nargs="?", choices=["instance", "plan", "profile", "front", "online-run"], default="instance")
     s.set_defaults(func=cmd_schema)
 

@@ -318,6 +318,9 @@ class HostInfo(Strict):
     )
     energy_j: Energy | None = Field(default=None, description="Energy per inference; energy_source says how it was obtained.")
     power_w: Power | None = None
+    notes: str | None = Field(
+        default=None, description="Warnings about the measurement, e.g. a spread or machine load that makes the measured figures unreliable."
+    )
 
 
 class ProfileSpec(Strict):

@@ -22,7 +22,7 @@ from .counting import ELEMENTWISE_COST
 from .energy import estimated_host_power_w, open_meter
 from .estimate import device_assumptions, estimate_layers, estimate_nodes
 from .graph import graph_section
-from .latency import HostTiming, measure_host
+from .latency import HostTiming, measure_host, reliability_warnings
 from .loader import LoadedModel, load_model
 
 DTYPES = ("float32", "float16", "int8")
@@ -301,6 +301,13 @@ def _host_figures(timing: HostTiming | None, meter, host_power_w: float | None, 
         f"sum of layers / whole model = {timing.sum_ratio:.3f}"
     )
     notes[f"energy.{name}"] = energy_note
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        load = None
+    warned = reliability_warnings(timing.model_median_s, timing.model_spread_s, load, os.cpu_count())
+    if warned:
+        info["notes"] = "; ".join(warned)
     info.update(
         threads=timing.threads,
         measured_latency_s=_sig(timing.model_median_s),

@@ -94,6 +94,9 @@ def profile_from_args(args: argparse.Namespace) -> int:
     if not getattr(args, "quiet", False):
         print(profile_table(profile))
         print(profile_summary(profile))
+    if profile.host is not None and profile.host.notes:  # unreliable measurements: say so even with --quiet
+        for note in profile.host.notes.split("; "):
+            print(f"warning: {note}", file=sys.stderr)
     if getattr(args, "out", None) is not None:
         write_profile(profile, args.out)
         print(f"profile written to {args.out}", file=sys.stderr if getattr(args, "quiet", False) else sys.stdout)

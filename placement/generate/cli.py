@@ -41,7 +41,7 @@ def add_generate_parser(sub) -> None:
         p.add_argument("--seed", type=ca.seed, default=0)
         default_fanout = "2,4" if backbone else "4,4,4,4"
         p.add_argument("--fanout", default=default_fanout, help=f"children per node for each level below the {'backbone' if backbone else 'cloud'} (default {default_fanout})")
-        p.add_argument("--tiers", help="tier of each level, comma-separated (default by level count, ending in 'device')")
+        p.add_argument("--tiers", help="tier of each level, comma-separated (tiers repeat freely; default for 1 to 4 levels (1 to 3 below a backbone): device / edge,device / edge,access,device / regional,edge,access,device)")
         p.add_argument("--devices", action="append", metavar="TIER=D1+D2", help="device types of a tier, e.g. device=cortex-m7+esp32-s3 (repeatable)")
         p.add_argument("--links", action="append", metavar="TIER=CLASS", help="link class up from a tier, e.g. device=ble (repeatable; see README for classes)")
         p.add_argument("--cloud-device", default="a100", help="device type of the cloud node (default a100)")
@@ -114,7 +114,10 @@ def config_from_args(args: argparse.Namespace) -> dict:
     elif len(fanout) in _DEFAULT_TIERS and not (args.kind != "tiered" and len(fanout) == 4):
         tiers = _DEFAULT_TIERS[len(fanout)]
     else:
-        raise InputError(Problem(None, "--tiers", f"give the tier of each of the {len(fanout)} levels"))
+        dflt = "; ".join(f"{n}: {','.join(t)}" for n, t in _DEFAULT_TIERS.items() if args.kind == "tiered" or n < 4)
+        raise InputError(Problem(None, "--tiers", f"{len(fanout)} levels need --tiers, the tier of each level (e.g. "
+                                 f"--tiers {','.join((['regional'] * len(fanout) + ['edge', 'access', 'device'])[-len(fanout):])}); "
+                                 f"defaults exist only for these level counts: {dflt}"))
     if len(tiers) != len(fanout):
         raise InputError(Problem(None, "--tiers", f"{len(tiers)} tiers for {len(fanout)} fanouts"))
     devices = _assignments(args.devices, "--devices")

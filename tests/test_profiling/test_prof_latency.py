@@ -124,3 +124,38 @@ def test_cuda_without_a_gpu_is_an_input_error():
         pytest.skip("a GPU is present")
     with pytest.raises(InputError, match="cuda"):
         profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(device="cuda"))
+
+
+def test_reliability_warnings_flag_spread_and_load():
+    from profiling.latency import reliability_warnings
+
+    assert reliability_warnings(0.010, 0.001, load_1min=0.5, cpus=2) == []
+    spread = reliability_warnings(0.0359, 0.02, load_1min=0.5, cpus=2)
+    assert len(spread) == 1 and "56 %" in spread[0] and "unreliable" in spread[0]
+    load = reliability_warnings(0.010, 0.001, load_1min=6.0, cpus=2)
+    assert len(load) == 1 and "load average 6.00 exceeds its 2 CPUs" in load[0]
+    assert len(reliability_warnings(0.01, 0.009, 9.0, 2)) == 2
+    assert reliability_warnings(0.01, 0.009, None, None)  # no load figure: the spread alone decides
+
+
+def test_contended_host_is_recorded_and_printed(monkeypatch, tmp_path, capsys):
+    """A loaded machine: the profile's host notes and the CLI say the measured figures are unreliable."""
+    import argparse
+
+    from placement.schema import ProfileSpec
+    from profiling.cli import profile_from_args
+
+    monkeypatch.setattr(api.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, threads=1))
+    assert p.host.notes and "load average 64.00" in p.host.notes
+    ProfileSpec.model_validate(p.model_dump())  # the note is part of the format
+    monkeypatch.setattr(api.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    quiet = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, threads=1))
+    assert quiet.host.notes is None or "load average" not in quiet.host.notes
+    monkeypatch.setattr(api.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "skipnet.py").write_text("import prof_models\n\ndef build():\n    return prof_models.Skip()\n")
+    args = argparse.Namespace(model="skipnet:build", input_shape="1,4,6,6", devices="cortex-m7", no_latency=False, dtype="float32",
+                              repeats=3, threads=1, device="cpu", name=None, quiet=True, out=None)
+    assert profile_from_args(args) == 0
+    assert "warning: measured latencies are unreliable" in capsys.readouterr().err
