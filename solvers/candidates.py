@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,14 +32,18 @@ from placement.routes import Route, Segment
 
 from .registry import MethodError, Option
 
+#: Routes costed in one array operation at most (chains x cut choices), so a time limit is checked often.
+BLOCK_ENTRIES = 1 << 20
+
 
 @functools.lru_cache(maxsize=256)
 def cut_combinations(n_layers: int, k: int) -> np.ndarray:
     """All increasing (k-1)-tuples of cut points in 1..n-1, as an int array (M, k-1)."""
     if k == 1:
         return np.zeros((1, 0), dtype=np.int64)
-    combos = list(itertools.combinations(range(1, n_layers), k - 1))
-    return np.array(combos, dtype=np.int64).reshape(len(combos), k - 1)
+    m = math.comb(n_layers - 1, k - 1)
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(1, n_layers), k - 1)), dtype=np.int64, count=m * (k - 1))
+    return flat.reshape(m, k - 1)
 
 
 class OriginTree:
@@ -250,19 +255,25 @@ def _build_segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray,
     m = cuts.shape[0]
     bounds = np.concatenate([np.zeros((m, 1), np.int64), cuts, np.full((m, 1), n, np.int64)], axis=1)
     params = model.cum_param_bytes[bounds[:, 1:]] - model.cum_param_bytes[bounds[:, :-1]]
-    peak = np.zeros((m, k))
-    for s in range(k):
-        for row in range(m):
-            peak[row, s] = model.peak_activation_bytes[bounds[row, s] : bounds[row, s + 1]].max()
+    # range maximum of the per-layer peak activation: rmax[a, b] = max over layers a..b
+    act = model.peak_activation_bytes
+    rmax = np.full((n, n), -np.inf)
+    for a in range(n):
+        rmax[a, a:] = np.maximum.accumulate(act[a:])
+    peak = rmax[bounds[:, :-1], bounds[:, 1:] - 1]
     return bounds, params, peak
 
 
-def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.ndarray, prices: Prices | None = None, slo: float | None = None, residual: Residual | None = None) -> Block:
+def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.ndarray, prices: Prices | None = None, slo: float | None = None, residual: Residual | None = None, cut_range: tuple[int, int] | None = None) -> Block:
     """Latency, energy, cost (and reduced cost under ``prices``) of every (chain, cuts) route;
-    with ``residual``, ``ok`` also requires that the route fits the capacity left."""
+    with ``residual``, ``ok`` also requires that the route fits the capacity left.
+    ``cut_range`` restricts the cut choices to rows ``start..stop-1`` of :func:`cut_combinations`."""
     k = chains.shape[1]
     cuts = cut_combinations(model.n_layers, k)
     bounds, seg_params, seg_peak = _segment_tables(model, k)
+    if cut_range is not None:
+        rows = slice(*cut_range)
+        cuts, bounds, seg_params, seg_peak = cuts[rows], bounds[rows], seg_params[rows], seg_peak[rows]
     m = cuts.shape[0]
     c = chains.shape[0]
     send = np.concatenate([[model.input_bytes], model.out_bytes])  # bytes entering layer j
@@ -413,13 +424,20 @@ class CandidateSet:
             model = self.models[int(m)]
             targets = np.sort(tgts[mids == m])
             for k in range(1, min(self.k_max, model.n_layers) + 1):
+                if self.deadline is not None and time.perf_counter() > self.deadline:
+                    raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
                 chains = self.tree.chains(k, targets)
                 if len(chains) == 0:
                     continue
-                blk = model_block(self.instance, self.tree, model, chains, self.prices, self.slo, self.residual)
-                flat = np.flatnonzero(blk.ok.ravel() & np.isfinite(blk.score.ravel()))
-                if len(flat):
-                    out.append((blk, flat[np.argsort(blk.score.ravel()[flat], kind="stable")]))
+                n_cuts = math.comb(model.n_layers - 1, k - 1)
+                step = max(1, BLOCK_ENTRIES // len(chains))  # bounded blocks: the clock is checked between them
+                for start in range(0, n_cuts, step):
+                    if start and self.deadline is not None and time.perf_counter() > self.deadline:
+                        raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
+                    blk = model_block(self.instance, self.tree, model, chains, self.prices, self.slo, self.residual, (start, min(n_cuts, start + step)))
+                    flat = np.flatnonzero(blk.ok.ravel() & np.isfinite(blk.score.ravel()))
+                    if len(flat):
+                        out.append((blk, flat[np.argsort(blk.score.ravel()[flat], kind="stable")]))
         return out
 
     def candidate(self, blk: Block, flat: int) -> Candidate:
