@@ -86,12 +86,12 @@ def _options(items: list[str] | None) -> dict:
 
 
 def _cmd_online(args: argparse.Namespace) -> int:
-    from solvers.online.registry import get_policy, parse_options, policies
+    from solvers.online.registry import get_policy, option_help, parse_options, policies
 
     from .report import table
 
     if args.list:
-        print(table(["policy", "summary", "options"], [[p.name, p.summary, p.option_help()] for p in policies()]))
+        print(table(["policy", "summary", "options"], [[p.name, p.summary, option_help(p)] for p in policies()]))
         return 0
     names = [n.strip() for n in args.compare.split(",") if n.strip()] if args.compare else ([args.policy] if args.policy else [])
     if not names:

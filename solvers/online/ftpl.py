@@ -26,7 +26,7 @@ from .static import greedy_static, solve_static
     (
         Opt("eta", float, 0.0, "noise scale in requests per pair (0 = mean requests per pair per slot)"),
         Opt("every", int, 1, "re-solve every this many slots"),
-        Opt("solver", str, "greedy", "'greedy' (fast) or 'milp' (exact, slow)"),
+        Opt("solver", str, "greedy", "'greedy' (fast) or 'milp' (exact, slow)", ("greedy", "milp")),
     ),
 )
 class FTPL(Policy):

@@ -99,8 +99,8 @@ def project_log(logy: np.ndarray, node: np.ndarray, sizes: np.ndarray, capacity:
     (
         Opt("eta_scale", float, 1.0, "multiplies the step size of the regret bound"),
         Opt("eta", float, 0.0, "fixed step size (overrides the bound's when > 0)"),
-        Opt("refresh", int, 0, "redraw the rounding thresholds every this many slots (0 = never; coupled rounding)"),
-        Opt("rounding", str, "greedy", "'greedy' (per node by decreasing y, default) or 'coupled' (seeded thresholds, (1-1/e) guarantee)"),
+        Opt("refresh", int, None, "redraw the rounding thresholds every this many slots (default: never; coupled rounding)"),
+        Opt("rounding", str, "greedy", "'greedy' (per node by decreasing y) or 'coupled' (seeded thresholds, (1-1/e) guarantee)", ("greedy", "coupled")),
     ),
 )
 class OMD(Policy):

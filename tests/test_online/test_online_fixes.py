@@ -87,3 +87,28 @@ def test_omd_default_step_regret_per_slot_decreases(tmp_path, rounding):
     per = [p.regret_per_slot for p in run.summary.regret_curve]
     assert per[-1] <= per[0] / 2 and all(b <= a + 1e-9 for a, b in zip(per, per[1:]))
     assert run.policy_info["last_eta"] > 0 and run.policy_info["regret_bound"] > 0
+
+
+def test_online_policies_are_in_the_main_registry(tmp_path, capsys):
+    from placement.cli import main
+    from solvers import methods, solve
+    from solvers.registry import MethodError, get_method, prepare
+
+    online = {m.name for m in methods(kind="online")}
+    assert {"omd", "ftpl", "lru", "lfu", "hindsight", "static-first", "resolve"} <= online
+    omd = get_method("omd")
+    assert "online" in omd.capabilities() and {o.name for o in omd.options} >= {"eta_scale", "rounding"}
+    inst = _inst(tmp_path)
+    with pytest.raises(MethodError, match="online method"):
+        solve(inst, "omd")
+    with pytest.raises(MethodError, match="static method"):
+        prepare(inst, "milp", "online", None, 1e-4, None, 0, False, {})
+    with pytest.raises(MethodError, match="must be one of greedy, coupled"):
+        prepare(inst, "omd", "online", None, 1e-4, None, 0, False, {"rounding": "best"})
+    assert main(["methods"]) == 0 and "omd" in capsys.readouterr().out
+    assert main(["methods", "omd"]) == 0 and "rounding" in capsys.readouterr().out
+    trace = tmp_path / "t.csv"
+    main(["trace", "generate", str(inst.source), "stationary", "--slots", "5", "-o", str(trace)])
+    capsys.readouterr()
+    assert main(["online", str(inst.source), str(trace), "--policy", "milp", "-q"]) == 2
+    assert "not an online policy" in capsys.readouterr().err
