@@ -25,7 +25,7 @@ from .worker import SOLVED
 
 FORMATS = ("markdown", "latex", "csv")
 #: Values that are measured while running (the rest are computed from the instance).
-MEASURED = ("load_s", "build_s", "solve_s", "method_s", "wall_s", "peak_memory_bytes")
+MEASURED = ("load_s", "build_s", "solve_s", "method_s", "wall_s", "peak_memory_bytes", "update_time_s")
 
 
 @dataclass
