@@ -88,3 +88,24 @@ def test_traces_only_in_online_suites(online_files):
                                     "traces": [{"generator": "stationary", "slots": 3}]}))
     with pytest.raises(InputError, match="apply to online suites only"):
         load_suite(path)
+
+
+def test_online_tree_factory_cuts_cache_memory():
+    from bench.factories import FACTORIES
+    from placement.instance import Instance
+    from solvers.online.costs import build_table
+
+    full = FACTORIES["online-tree"](fanout="2,2", tasks=2, models_per_task=2, memory_fraction=1.0)
+    half = FACTORIES["online-tree"](fanout="2,2", tasks=2, models_per_task=2, memory_fraction=0.5, update=1e-9)
+    inst = Instance.from_spec(full, None, full.name)
+    table = build_table(inst)
+    assert len(inst.nodes) == 7 and half.objective.weights.update == 1e-9
+    cut = {n.id: n.memory_bytes for n in half.nodes}
+    for i, v in enumerate(table.nodes):
+        if v in table.repository:
+            continue
+        # memory_fraction 1: exactly the bytes of the node's candidate models
+        assert inst.node[v].memory_bytes == pytest.approx(table.item_bytes[table.item_node == i].sum())
+        assert cut[v] == pytest.approx(0.5 * inst.node[v].memory_bytes)
+    with pytest.raises(TypeError, match="exactly one"):
+        FACTORIES["online-tree"]()
