@@ -26,8 +26,8 @@ appear) and reports D^2, C, G and the bound in its info.
 
 Step size: the bound's, with the instance's constants D^2 and C, the trace's
 length T and the largest dual norm G seen so far (``eta_scale`` multiplies
-it; on the contested 341-node tree of the benchmark, scales from 0.03 to 100
-all did worse or no better than 1).
+it; on the contested 341-node tree of the benchmark, scales from 0.03 to 30
+all did worse than 1).
 
 Rounding (every slot memory-feasible, little movement), option ``rounding``:
 
