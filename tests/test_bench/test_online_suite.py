@@ -109,3 +109,25 @@ def test_online_tree_factory_cuts_cache_memory():
         assert cut[v] == pytest.approx(0.5 * inst.node[v].memory_bytes)
     with pytest.raises(TypeError, match="exactly one"):
         FACTORIES["online-tree"]()
+
+
+def test_database_written_before_the_online_columns_gains_them(tmp_path):
+    from bench.store import ADDED, COLUMNS, Store
+
+    db = tmp_path / "old.sqlite"
+    old = {k: v for k, v in COLUMNS.items() if k not in ADDED}
+    con = sqlite3.connect(db)
+    con.executescript(f"""CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE runs (run_key TEXT PRIMARY KEY, {", ".join(f"{k} {v}" for k, v in old.items())});""")
+    con.execute("INSERT INTO runs (run_key, suite, kind, instance, instance_group, instance_sha256, method, method_label, options, seed, repeat, status, finished_at) "
+                "VALUES ('k', 's', 'static', 'i', 'i', 'h', 'greedy', 'greedy', '{}', 0, 0, 'heuristic', 'now')")
+    con.commit()
+    con.close()
+    with Store(db) as store:
+        store.record("k2", {"suite": "s", "kind": "online", "instance": "i", "instance_group": "i", "instance_sha256": "h",
+                            "method": "omd", "method_label": "omd", "options": {}, "seed": 0, "repeat": 0, "status": "feasible",
+                            "finished_at": "now", "trace": "adversarial", "total_cost": 5.0})
+        rows = {r["run_key"]: r for r in store.rows("s")}
+    assert rows["k"]["trace"] is None and rows["k"]["status"] == "heuristic"
+    assert rows["k2"]["trace"] == "adversarial" and rows["k2"]["total_cost"] == 5.0
