@@ -220,14 +220,22 @@ def _count(levels: list[int]) -> int:
 
 
 def regret_figure(ax, rows: list[dict], fig, order: list[str], files: Path) -> None:
-    """Regret per slot against t (exact hindsight at each point), mean over seeds; one line per method (and trace)."""
+    """Regret per slot against t (exact hindsight at each point), mean over seeds; one line per method
+    (and per instance and trace when several are drawn; ``instances``, ``traces`` and ``methods`` of the
+    figure select them by label pattern)."""
+    import fnmatch
     import json
     import statistics
     from collections import defaultdict
 
+    def wanted(value: str, patterns: list[str] | None) -> bool:
+        return patterns is None or any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
     curves: dict = defaultdict(lambda: defaultdict(list))
     for r in rows:
         if r.get("kind") != "online" or not r.get("run_sha256") or r["status"] != "feasible":
+            continue
+        if not (wanted(r["instance"], fig.instances) and wanted(r["trace"], fig.traces) and wanted(r["method_label"], fig.methods)):
             continue
         path = files / "online-runs" / f"{r['run_sha256']}.json"
         if not path.is_file():
@@ -240,12 +248,10 @@ def regret_figure(ax, rows: list[dict], fig, order: list[str], files: Path) -> N
     several = len({(i, t) for _, i, t in curves}) > 1
     for key in sorted(curves, key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k)):
         method, inst, trace = key
-        if fig.methods and method not in fig.methods:
-            continue
         pts = sorted((t, statistics.fmean(v)) for t, v in curves[key].items())
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{method} ({inst}, {trace})" if several else method)
     ax.set_xscale("log")
     ax.set_xlabel("t (slots)")
     ax.set_ylabel("regret / t (objective units per slot; estimated costs)")
     ax.axhline(0.0, color="grey", linewidth=0.8)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0) if len(curves) > 6 else None)

@@ -110,6 +110,8 @@ class FigureSpec(Strict):
     value: Literal[VALUES] = "wall_s"  # type: ignore[valid-type]
     reference: str | None = None
     methods: list[str] | None = None
+    instances: list[str] | None = Field(default=None, description="regret figures: instance labels (patterns) to draw")
+    traces: list[str] | None = Field(default=None, description="regret figures: trace labels (patterns) to draw")
 
 
 class SuiteSpec(Strict):

@@ -29,7 +29,8 @@ def _suite(**over) -> dict:
         "traces": [{"generator": "adversarial", "slots": 40, "requests": 20, "seeds": [1]}, {"file": "hand.csv", "curve_points": 2}],
         "methods": [{"method": "omd"}, {"method": "lru"}, {"method": "hindsight"}, {"method": "omd", "options": {"rounding": "coupled"}}],
         "tables": [{"name": "cost", "rows": ["instance", "trace"], "value": "total_cost", "reference": "hindsight"}],
-        "figures": [{"name": "regret", "kind": "regret"}],
+        "figures": [{"name": "regret", "kind": "regret"}, {"name": "none", "kind": "regret", "traces": ["nope*"]},
+                    {"name": "adv", "kind": "regret", "traces": ["adversarial"], "methods": ["omd", "lru"]}],
     }
     data.update(over)
     return data
@@ -60,9 +61,12 @@ def test_online_suite_runs_reports_and_plots(online_files, write_suite, cli, cap
     assert code == 0 and "ran 0 runs" in out
     code, out, _ = cli(capsys, "bench", "report", str(db))
     assert code == 0 and "adversarial" in out and "hand" in out and "lru / hindsight" in out
-    code, out, err = cli(capsys, "bench", "plot", str(db), "--out-dir", str(tmp_path / "figs"))
-    assert code == 0, err
-    assert (tmp_path / "figs" / "regret.png").stat().st_size > 0
+    for name in ("regret", "adv"):
+        code, out, err = cli(capsys, "bench", "plot", str(db), "--figure", name, "--out-dir", str(tmp_path / "figs"))
+        assert code == 0, err
+        assert (tmp_path / "figs" / f"{name}.png").stat().st_size > 0
+    code, out, err = cli(capsys, "bench", "plot", str(db), "--figure", "none", "--out-dir", str(tmp_path / "figs"))
+    assert code == 2 and "no online runs" in err
 
 
 @pytest.mark.parametrize("over, words", [
