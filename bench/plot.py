@@ -89,7 +89,7 @@ def gains(ax, rows: list[dict], fig: FigureSpec, order: list[str]) -> None:
 
 
 def _not_yet(ax, rows, fig: FigureSpec, order) -> None:
-    raise InputError(Problem(None, f"figures.{fig.name}.kind", f"'{fig.kind}' figures are not available yet: they need online or Pareto runs, which this version does not store"))
+    raise InputError(Problem(None, f"figures.{fig.name}.kind", f"'{fig.kind}' figures are not available yet: they need Pareto runs, which this version does not store"))
 
 
 KINDS = {"time-vs-size": time_vs_size, "gains": gains, "regret": None, "front": _not_yet}

@@ -107,6 +107,7 @@ def test_online_policies_are_in_the_main_registry(tmp_path, capsys):
         prepare(inst, "omd", "online", None, 1e-4, None, 0, False, {"rounding": "best"})
     assert main(["methods"]) == 0 and "omd" in capsys.readouterr().out
     assert main(["methods", "omd"]) == 0 and "rounding" in capsys.readouterr().out
+    assert main(["online", "--list"]) == 0 and "rounding=greedy|coupled" in capsys.readouterr().out
     trace = tmp_path / "t.csv"
     main(["trace", "generate", str(inst.source), "stationary", "--slots", "5", "-o", str(trace)])
     capsys.readouterr()
