@@ -64,4 +64,11 @@ def tiny(rate_rps: float = 1.0) -> InstanceSpec:
 
 
 #: Factory name -> function, as suites name them.
-FACTORIES: dict[str, Callable[..., InstanceSpec]] = {"chain-path": chain_path, "tiny": tiny}
+def online_tree(**args) -> InstanceSpec:
+    """The online benchmark instances (see :func:`bench.online.online_tree`)."""
+    from .online import online_tree as build
+
+    return build(**args)
+
+
+FACTORIES: dict[str, Callable[..., InstanceSpec]] = {"chain-path": chain_path, "tiny": tiny, "online-tree": online_tree}

@@ -5,8 +5,10 @@
   fitted slope of log(value) on log(size) in the legend;
 - ``gains``: bars of each method's mean ``value`` over the reference method's,
   per instance entry (the split-computing gain table as a figure);
-- ``regret`` and ``front``: for online and Pareto suites, which this version
-  does not run yet (asking for them is an input error that says so).
+- ``regret``: regret per slot against t for online suites (from the stored
+  online-run files; :func:`bench.online.regret_figure`);
+- ``front``: for Pareto suites, which this version does not run yet (asking
+  for it is an input error that says so).
 """
 
 from __future__ import annotations
@@ -87,10 +89,10 @@ def gains(ax, rows: list[dict], fig: FigureSpec, order: list[str]) -> None:
 
 
 def _not_yet(ax, rows, fig: FigureSpec, order) -> None:
-    raise InputError(Problem(None, f"figures.{fig.name}.kind", f"'{fig.kind}' figures are not available yet: they need online or Pareto runs, which this version does not store"))
+    raise InputError(Problem(None, f"figures.{fig.name}.kind", f"'{fig.kind}' figures are not available yet: they need Pareto runs, which this version does not store"))
 
 
-KINDS = {"time-vs-size": time_vs_size, "gains": gains, "regret": _not_yet, "front": _not_yet}
+KINDS = {"time-vs-size": time_vs_size, "gains": gains, "regret": None, "front": _not_yet}
 
 
 def plot_all(store, name: str | None, suite: str | None, out: str | None, out_dir: str) -> list[str]:
@@ -109,7 +111,12 @@ def plot_all(store, name: str | None, suite: str | None, out: str | None, out_di
     written = []
     for sname, spec, fig in todo:
         figure, ax = plt.subplots(figsize=(6, 4))
-        KINDS[fig.kind](ax, store.rows(sname), fig, [m.name for m in spec.methods])
+        if fig.kind == "regret":
+            from .online import regret_figure
+
+            regret_figure(ax, store.rows(sname), fig, [m.name for m in spec.methods], store.files)
+        else:
+            KINDS[fig.kind](ax, store.rows(sname), fig, [m.name for m in spec.methods])
         ax.set_title(f"{sname}: {fig.name}")
         target = Path(out) if out else Path(out_dir) / f"{fig.name}.png"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,9 @@ from .worker import SOLVED
 
 FORMATS = ("markdown", "latex", "csv")
 #: Values that are measured while running (the rest are computed from the instance).
-MEASURED = ("load_s", "build_s", "solve_s", "method_s", "wall_s", "peak_memory_bytes")
+MEASURED = ("load_s", "build_s", "solve_s", "method_s", "wall_s", "peak_memory_bytes", "update_time_s")
+#: Values of online runs computed by the online runner (bench.online).
+ONLINE = ("total_cost", "regret", "regret_per_slot", "ratio_to_hindsight", "fetched_bytes")
 
 
 @dataclass
@@ -82,7 +84,12 @@ class Table:
     def caption(self) -> str:
         t = self.spec
         unit = f" ({t.unit})" if t.unit else ""
-        kind = "measured on the hosts below" if t.value in MEASURED else "computed by the evaluator from the instance's (profiled or estimated) figures"
+        if t.value in MEASURED:
+            kind = "measured on the hosts below"
+        elif t.value in ONLINE:
+            kind = "online runs' costs in objective units, estimated from the instance's figures, against the exact hindsight"
+        else:
+            kind = "computed by the evaluator from the instance's (profiled or estimated) figures"
         return (f"{t.title or t.name}: {t.value}{unit}, {kind}; mean ± 95 % CI over seeds and repeats; "
                 f"best of each row marked; suite '{self.suite}', hosts: {', '.join(self.hosts) or '-'}")
 

@@ -2,8 +2,11 @@
 
 Schema version 1 (``meta.schema_version``); see docs/benchmarks.md for every
 column. Plans are stored beside the database as files named by the SHA-256
-of their content: ``RESULTS.sqlite.files/plans/<sha256>.json``, and each
-instance's resolved JSON as ``.../instances/<sha256>.json``.
+of their content: ``RESULTS.sqlite.files/plans/<sha256>.json``, each
+instance's resolved JSON as ``.../instances/<sha256>.json`` and each online
+run as ``.../online-runs/<sha256>.json``. The online columns (``trace`` to
+``run_sha256``) were added within schema version 1: a database written
+before them gains them (empty) when opened.
 """
 
 from __future__ import annotations
@@ -34,7 +37,12 @@ COLUMNS: dict[str, str] = {
     "peak_memory_bytes": "INTEGER", "timeout_s": "REAL", "memory_limit_bytes": "INTEGER",
     "host": "TEXT", "python": "TEXT", "versions": "TEXT", "git_commit": "TEXT",
     "plan_sha256": "TEXT", "finished_at": "TEXT NOT NULL",
+    # online runs (kind 'online'); added to older databases when opened
+    "trace": "TEXT", "total_cost": "REAL", "regret": "REAL", "regret_per_slot": "REAL", "ratio_to_hindsight": "REAL",
+    "fetched_bytes": "REAL", "update_time_s": "REAL", "run_sha256": "TEXT",
 }
+#: Columns added after the first databases were written (ALTER TABLE when missing).
+ADDED = ("trace", "total_cost", "regret", "regret_per_slot", "ratio_to_hindsight", "fetched_bytes", "update_time_s", "run_sha256")
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,6 +82,10 @@ class Store:
                 if found is None:
                     self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                     self.db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_now(),))
+                have = {r[1] for r in self.db.execute("PRAGMA table_info(runs)")}
+                for col in ADDED:
+                    if col not in have:
+                        self.db.execute(f"ALTER TABLE runs ADD COLUMN {col} {COLUMNS[col]}")
         except sqlite3.DatabaseError as exc:
             raise InputError(Problem(str(path), "", f"not a results database: {exc}")) from None
         version = int(found[0]) if found else SCHEMA_VERSION
@@ -111,8 +123,9 @@ class Store:
     def record(self, run_key: str, fields: dict) -> None:
         """Insert (or replace) one finished run, in its own transaction."""
         values = [run_key] + [_clean(fields.get(k)) for k in COLUMNS]
+        names = ", ".join(["run_key", *COLUMNS])
         with self.db:
-            self.db.execute(f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(values))})", values)
+            self.db.execute(f"INSERT OR REPLACE INTO runs ({names}) VALUES ({', '.join('?' * len(values))})", values)
 
     # -- reading -------------------------------------------------------------------
     def finished(self, suite: str) -> set[str]:

@@ -23,14 +23,16 @@ from placement.fileio import lookup_line, parse_model, read_document
 from placement.schema import NonNegFloat, PosFloat, Strict
 
 from .instances import ResolvedInstance, resolve_entry
+from .online import TraceEntry, resolve_traces
 
 #: Result fields a table or figure may show (all numbers of a run row).
 VALUES = (
     "objective", "bound", "gap", "mean_latency_s", "mean_inaccuracy", "mean_energy_j", "network_bytes_per_s",
     "load_s", "build_s", "solve_s", "method_s", "wall_s", "peak_memory_bytes",
+    "total_cost", "regret", "regret_per_slot", "ratio_to_hindsight", "fetched_bytes", "update_time_s",
 )
 #: Run fields a table may group rows by.
-GROUPS = ("instance", "instance_group", "method", "nodes", "classes", "layers", "seed")
+GROUPS = ("instance", "instance_group", "method", "nodes", "classes", "layers", "seed", "trace")
 
 
 class Modify(Strict):
@@ -89,7 +91,7 @@ class TableSpec(Strict):
 
     name: str
     title: str | None = None
-    rows: list[Literal["instance", "instance_group", "method", "nodes", "classes", "layers", "seed"]] = Field(default_factory=lambda: ["instance_group"])
+    rows: list[Literal[GROUPS]] = Field(default_factory=lambda: ["instance_group"])  # type: ignore[valid-type]
     value: Literal[VALUES] = "objective"  # type: ignore[valid-type]
     better: Literal["lower", "higher"] = "lower"
     scale: PosFloat = 1.0
@@ -108,6 +110,8 @@ class FigureSpec(Strict):
     value: Literal[VALUES] = "wall_s"  # type: ignore[valid-type]
     reference: str | None = None
     methods: list[str] | None = None
+    instances: list[str] | None = Field(default=None, description="regret figures: instance labels (patterns) to draw")
+    traces: list[str] | None = Field(default=None, description="regret figures: trace labels (patterns) to draw")
 
 
 class SuiteSpec(Strict):
@@ -119,6 +123,7 @@ class SuiteSpec(Strict):
     plugins: list[str] = Field(default_factory=list, description="Python files registering extra methods")
     instances: list[InstanceEntry] = Field(min_length=1)
     methods: list[MethodEntry] = Field(min_length=1)
+    traces: list[TraceEntry] = Field(default_factory=list, description="Online suites: demand traces (files or generators)")
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     repeats: Annotated[int, Field(ge=1)] = 1
     time_limit_s: PosFloat | None = Field(default=None, description="Given to every method (its own limit)")
@@ -142,13 +147,17 @@ class Run:
     seed: int
     repeat: int
     plugins: tuple[str, ...]
+    trace: dict | None = None  # online suites: the trace as data (bench.online.resolve_traces)
 
     def describe(self) -> dict:
         """The small serialisable description a worker runs (the instance as data, never solver state)."""
-        return {
+        out = {
             "key": self.key, "kind": self.kind, "method": self.method, "options": self.options, "seed": self.seed,
             "instance_json": self.instance.json, "instance_label": self.instance.label, "plugins": list(self.plugins),
         }
+        if self.trace is not None:
+            out["trace"] = self.trace
+        return out
 
 
 @dataclass
@@ -195,8 +204,13 @@ def load_suite(path: str | Path) -> Suite:
 
         problems.append(Problem(display, format_path(loc), message, lookup_line(lines, loc)))
 
-    if spec.kind != "static":
-        problem(("kind",), f"'{spec.kind}' suites are not available yet: only 'static' suites run in this version")
+    if spec.kind == "pareto":
+        problem(("kind",), "'pareto' suites are not available yet: 'static' and 'online' suites run in this version")
+    if spec.kind == "online" and not spec.traces:
+        problem(("traces",), "an online suite needs 'traces' (files or generators)")
+    if spec.kind != "online" and spec.traces:
+        problem(("traces",), f"'traces' apply to online suites only (this suite is '{spec.kind}')")
+    traces = resolve_traces(spec.traces, base, problem)
     plugins = []
     for i, p in enumerate(spec.plugins):
         full = (base / p).resolve()
@@ -234,7 +248,7 @@ def load_suite(path: str | Path) -> Suite:
                 problem(("tables", i, "methods", j), f"'{m}' is not a method label of this suite ({', '.join(names)})")
     if problems:
         raise InputError(problems)
-    runs = expand(spec, instances, tuple(plugins))
+    runs = expand(spec, instances, tuple(plugins), traces)
     return Suite(spec, Path(path), Path(path).read_text(encoding="utf-8"), instances, runs)
 
 
@@ -248,6 +262,9 @@ def _check_methods(spec: SuiteSpec, problem, method_options) -> None:
             continue
         if not known[m.method].available():
             problem(("methods", i, "method"), f"method '{m.method}' needs {', '.join(known[m.method].requires)}, which is not installed")
+        if known[m.method].kind != spec.kind:
+            problem(("methods", i, "method"), f"method '{m.method}' is a {known[m.method].kind} method; this is a{'n' if spec.kind == 'online' else ''} {spec.kind} suite")
+            continue
         allowed = method_options(m.method)
         typed = {o.name: o for o in known[m.method].options}
         for key, value in m.options.items():
@@ -261,21 +278,23 @@ def _check_methods(spec: SuiteSpec, problem, method_options) -> None:
                     problem(("methods", i, "options", key), str(exc))
 
 
-def expand(spec: SuiteSpec, instances: list[ResolvedInstance], plugins: tuple[str, ...]) -> list[Run]:
-    """Every (instance, method, seed, repeat) of the suite, in a stable order."""
+def expand(spec: SuiteSpec, instances: list[ResolvedInstance], plugins: tuple[str, ...], traces: list[dict] | None = None) -> list[Run]:
+    """Every (instance, [trace,] method, seed, repeat) of the suite, in a stable order."""
     runs = []
-    for inst in instances:
+    for inst, trace in [(i, t) for i in instances for t in (traces or [None])]:
         for m in spec.methods:
             if m.instances is not None and not any(fnmatch.fnmatchcase(inst.label, pat) for pat in m.instances):
                 continue
             options = dict(m.options)
             limit = m.time_limit_s or spec.time_limit_s
             for key, value in (("time_limit_s", limit), ("mip_gap", m.mip_gap), ("threads", m.threads)):
-                if value is not None:
+                if value is not None and trace is None:
                     options[key] = value
             for seed in spec.seeds:
                 for rep in range(spec.repeats):
                     ident = {"suite": spec.name, "kind": spec.kind, "instance": inst.sha256, "label": inst.label,
                              "method": m.method, "method_label": m.name, "options": options, "seed": seed, "repeat": rep}
-                    runs.append(Run(sha256(canonical_json(ident)), spec.name, spec.kind, inst, m.method, m.name, options, seed, rep, plugins))
+                    if trace is not None:
+                        ident["trace"] = trace["sha256"]
+                    runs.append(Run(sha256(canonical_json(ident)), spec.name, spec.kind, inst, m.method, m.name, options, seed, rep, plugins, trace))
     return runs

@@ -101,11 +101,15 @@ def _fields(run: Run, row: dict, store: Store, timeout: float | None, limit: int
     if plan is not None:
         row["plan_sha256"] = sha256(plan)
         store.save_file("plans", row["plan_sha256"], plan)
+    online = row.pop("online_run_json", None)
+    if online is not None:
+        row["run_sha256"] = sha256(online)
+        store.save_file("online-runs", row["run_sha256"], online)
     inst = run.instance
     return {
         **row, "suite": run.suite, "kind": run.kind, "instance": inst.label, "instance_group": inst.group,
         "instance_sha256": inst.sha256, "nodes": inst.nodes, "classes": inst.classes, "layers": inst.layers,
         "method": run.method, "method_label": run.method_label, "options": run.options, "seed": run.seed,
-        "repeat": run.repeat, "timeout_s": timeout, "memory_limit_bytes": limit, "git_commit": commit,
+        "repeat": run.repeat, "trace": run.trace["label"] if run.trace else None, "timeout_s": timeout, "memory_limit_bytes": limit, "git_commit": commit,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

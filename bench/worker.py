@@ -44,7 +44,8 @@ def method_options(method: str) -> frozenset[str]:
     typed options it declared when it registered (``idnplan methods NAME``)."""
     from solvers import get_method
 
-    return COMMON_OPTIONS | frozenset(o.name for o in get_method(method).options)
+    info = get_method(method)
+    return (COMMON_OPTIONS if info.kind != "online" else frozenset()) | frozenset(o.name for o in info.options)
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,6 +102,10 @@ def _solve(desc: dict) -> dict:
     from solvers import solve
 
     load_plugins(desc.get("plugins", []))
+    if desc.get("kind") == "online":
+        from .online import execute_online
+
+        return execute_online(desc)
     t = time.perf_counter()
     inst = Instance.from_spec(InstanceSpec.model_validate_json(desc["instance_json"]), None, desc["instance_label"])
     out: dict = {"load_s": time.perf_counter() - t}

@@ -29,7 +29,7 @@ from placement.instance import Instance
 from placement.plan import Failure, Plan
 
 #: Modules that register the built-in methods (imported on first use).
-BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.relax", "solvers.pyomo_path", "solvers.splitdp", "solvers.twotier", "solvers.mincut")
+BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.relax", "solvers.pyomo_path", "solvers.splitdp", "solvers.twotier", "solvers.mincut", "solvers.online.methods")
 
 
 class MethodError(IdnplanError):

@@ -36,4 +36,4 @@ def test_plot_writes_figures_and_refuses_regret(tmp_path, cli, capsys):
         assert code == 0, err
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     code, _, err = cli(capsys, "bench", "plot", str(db), "--figure", "reg", "--out", str(tmp_path / "reg.png"))
-    assert code == 2 and "not available yet" in err
+    assert code == 2 and "no online runs" in err  # a regret figure needs online runs (tests/test_bench/test_online_suite.py)

@@ -38,7 +38,7 @@ def test_expansion_and_dry_run(write_suite, cli, capsys, tmp_path):
         ({"instances": [{"file": "missing.yaml"}]}, "instances[0].file", "not found"),
         ({"instances": [{"factory": "tiny", "args": {"bogus": 1}}]}, "instances[0].args", "bogus"),
         ({"seeds": "0"}, "seeds", ""),
-        ({"kind": "online"}, "kind", "not available yet"),
+        ({"kind": "online"}, "traces", "needs 'traces'"),
         ({"kind": "pareto"}, "kind", "not available yet"),
         ({"tables": [{"name": "t", "value": "speed"}]}, "tables[0].value", ""),
         ({"tables": [{"name": "t", "reference": "milp"}]}, "tables[0].reference", "not a method label"),
