@@ -41,7 +41,7 @@ class ResolvedInstance:
 
 def inline_profiles(spec: InstanceSpec, base_dir: Path) -> InstanceSpec:
     """A copy of ``spec`` with every ``profile:`` file replaced by its layers and graph."""
-    data = spec.model_dump(mode="json", exclude_none=True)
+    data = spec.model_dump(mode="json", exclude_unset=True)  # keeps explicit nulls (unbounded memory)
     for m in data["models"]:
         ref = m.pop("profile", None)
         if ref is None:
@@ -59,7 +59,7 @@ def apply_modify(spec: InstanceSpec, mod: Modify | None) -> InstanceSpec:
     """``spec`` with a suite entry's ``modify`` applied (a new object)."""
     if mod is None:
         return spec
-    data = spec.model_dump(mode="json", exclude_none=True)
+    data = spec.model_dump(mode="json", exclude_unset=True)  # keeps explicit nulls (unbounded memory)
     if mod.weights is not None:
         data.setdefault("objective", {}).setdefault("weights", {}).update(mod.weights)
     for d in data["demand"]:
