@@ -51,7 +51,10 @@ def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: l
         return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best_acc:.4f})"
     if targets == []:
         return f"{label}: {family} has no node it may use from origin '{demand.origin}'"
-    best = fastest_latency(instance, demand, targets, k)
+    if targets is None:  # every route: the split DP, linear in the tree
+        best = fastest_latency(instance, demand, targets, k)
+    else:  # a baseline's few end nodes: enumerate them
+        best = candidate_routes(instance, demand, targets=targets, max_segments=k, respect_slo=False, deadline=deadline).min_latency()
     if best is None:
         return f"{label}: {family} has no route from origin '{demand.origin}'"
     if best > demand.max_latency_s * (1 + 1e-9):
