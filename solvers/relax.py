@@ -84,6 +84,7 @@ class Relax:
         self.converged = True
         self.solve_s = 0.0
         self.slo_rows = 0
+        self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
         self.slo_repair = str(opts.extra.get("slo_repair", "rows"))
 
     # -- the pool --------------------------------------------------------------------
@@ -196,6 +197,7 @@ class Relax:
         stored = round_storage(self.inst, x_frac, seed)
         banned: set = set()
         slo: set = set()
+        last_unserved: set = set()
         for _ in range(MAX_SLO_ROUNDS):
             if self.opts.expired():
                 return None
@@ -203,8 +205,11 @@ class Relax:
             allowed = np.asarray(model.allow.value)
             routes = self.routes_of(model, sol, allowed)
             if routes is None:
-                if not self._repair(model, sol, stored, banned):
-                    return None
+                unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
+                self.unserved.update(unserved)
+                if (slo and unserved == last_unserved) or not self._repair(model, sol, stored, banned):
+                    return None  # new storage did not help these classes: their SLOs with waiting bind
+                last_unserved = unserved
                 continue
             valued = value_routes(self.inst, routes)
             if valued.feasible:
@@ -274,7 +279,12 @@ class Relax:
             if got is not None and (best is None or got.objective < best.objective - 1e-12):
                 best = got
         if best is None:
-            raise SolverError("relax: no rounding of the relaxation gave a feasible plan (try milp, or more roundings=)")
+            why = ""
+            if self.unserved:
+                names = ", ".join(f"{c} ({self.inst.demands[c].label}, SLO {self.inst.demands[c].max_latency_s * 1e3:.1f} ms)" for c in sorted(self.unserved)[:5])
+                why = (f"; with waiting counted, {len(self.unserved)} class(es) could not be served within their SLO at any load the"
+                       f" re-optimisation found: {names}{', ...' if len(self.unserved) > 5 else ''}")
+            raise SolverError(f"relax: no rounding of the relaxation gave a feasible plan{why} (try milp, more roundings=, or looser SLOs)")
         gap = max(0.0, (best.objective - lb) / max(abs(best.objective), 1e-12))
         proven = gap <= self.opts.mip_gap + 1e-12
         term = Termination.OPTIMAL if gap <= 1e-9 else (Termination.GAP_LIMIT if proven else (Termination.COMPLETED if self.converged else Termination.ITERATION_LIMIT))
