@@ -31,6 +31,7 @@ evaluator values it), the bound and the gap.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from typing import TYPE_CHECKING
@@ -56,6 +57,8 @@ INITIAL_ROUTES = 3
 ROUTES_PER_ROUND = 6
 #: Column generation stops when the relaxation is within this relative distance of its bound.
 CG_RTOL = 1e-7
+#: Cheapest routes a repair looks at per unserved class (the route space can be huge).
+REPAIR_CANDIDATES = 200
 #: Re-optimisations per rounding trial while routes miss their SLO at the plan's loads.
 MAX_SLO_ROUNDS = 12
 
@@ -241,8 +244,8 @@ class Relax:
         for c in np.flatnonzero(sol.art > 1e-6):
             d = self.inst.demands[int(c)]
             tree = origin_tree(self.inst, d.origin)
-            for cand in candidate_routes(self.inst, d).iterate():
-                if cand.route in banned:
+            for cand in itertools.islice(candidate_routes(self.inst, d).iterate(), REPAIR_CANDIDATES):
+                if cand.route in banned or self.opts.expired():
                     continue
                 col = column_from_candidate(self.inst, tree, cand, self.storage_nodes)
                 if set(col.keys) <= stored:
