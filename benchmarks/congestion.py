@@ -11,13 +11,14 @@ Part 2 -- analytical (ps) against simulated mean latency per class for the
 the largest relative difference over classes and how many classes' 95 % CI
 hold the prediction.
 
-Part 3 -- relax gap and time on the generated M and L instances (and XL when
-``benchmarks/instances/XL.yaml`` exists), nominal load, ``ps``.
+Part 3 -- relax gap, time and peak memory on the generated M, L and XL
+instances (``benchmarks/instances/{M,L,XL}.yaml``), nominal load, ``ps``;
+a failure prints its reason on stderr.
 
 Usage::
 
     python benchmarks/congestion.py [--instances instances/idn-10.yaml,instances/idn-100.yaml]
-                                    [--loads 1,2,3] [--sizes M,L] [--time-limit 600] [--sim-s 300]
+                                    [--loads 1,2,3] [--sizes M,L,XL] [--time-limit 600] [--sim-s 300]
                                     [--json results.json]
 """
 
@@ -57,11 +58,14 @@ def show(rows: list[dict]) -> str:
     return table(heads, [[r.get(h, "") for h in heads] for r in rows])
 
 
-def attempt(inst, method, **kw):
+def attempt(inst, method, why=None, **kw):
+    """(plan or None, wall seconds, short status); ``why`` (a list) collects the failure's message."""
     t = time.perf_counter()
     try:
         plan = solve(inst, method, **kw)
     except (InfeasibleError, SolverError) as exc:
+        if why is not None:
+            why.append(f"{method}: {exc}")
         return None, time.perf_counter() - t, "infeasible" if isinstance(exc, InfeasibleError) else "no plan"
     return plan, time.perf_counter() - t, None
 
@@ -116,13 +120,14 @@ def part3(sizes, time_limit, out):
                 rows.append({"instance": size, "status": "no config"})
                 continue
             inst = with_queueing(bench_instance(size, Path(tmp)), "ps")
-            plan, t, err = attempt(inst, "relax", time_limit_s=time_limit, mip_gap=0.02)
+            why: list[str] = []
+            plan, t, err = attempt(inst, "relax", why, time_limit_s=time_limit, mip_gap=0.02)
             row = {"instance": f"{size} ({len(inst.nodes)} nodes, {len(inst.demands)} classes)", "status": plan.status if plan else err,
                    "J": f"{plan.objective:.5f}" if plan else "", "bound": f"{plan.bound:.5f}" if plan else "",
                    "gap": f"{plan.gap:.2%}" if plan else "", "time s": f"{t:.1f}", "peak RSS GB": f"{peak_rss_gb():.2f}"}
             rows.append(row)
-            out.append({"part": 3, **row})
-            print(f"  {size} done", file=sys.stderr, flush=True)
+            out.append({"part": 3, **row, "why": why})
+            print(f"  {size} done" + "".join(f"\n    {w}" for w in why), file=sys.stderr, flush=True)
     print(show(rows))
 
 
@@ -130,7 +135,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default="instances/idn-10.yaml,instances/idn-100.yaml")
     ap.add_argument("--loads", default="1,2,3")
-    ap.add_argument("--sizes", default="M,L")
+    ap.add_argument("--sizes", default="M,L,XL")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--sim-s", type=float, default=300.0, help="simulated seconds per plan (0: skip part 2)")
     ap.add_argument("--json")

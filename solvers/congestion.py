@@ -98,3 +98,15 @@ def value_routes(instance: Instance, routes: list[tuple[Route, float]]) -> Value
     over = [int(s) for s in np.flatnonzero(~within(rho, instance.max_utilization, SOLVER_RTOL))]
     choices = [RouteChoice(r, s, float(cost[k]), float(lat[k]), float(costs.energy_j[k])) for k, (r, s) in enumerate(routes)]
     return Valued(objective, choices, rho, slo, over)
+
+
+#: Margin kept below each SLO in the SLO rows (relative to the SLO), so that a plan
+#: whose shares are rounded to the solver's accuracy still meets it.
+SLO_MARGIN = 1e-6
+
+
+def slo_budget(instance: Instance, columns: list) -> np.ndarray:
+    """Per column (:class:`solvers.columns.Column`): the waiting it may meet, ``max_latency_s - latency at zero load``, less a margin."""
+    slo = np.array([instance.demands[c.cls].max_latency_s for c in columns])
+    zero_load = np.array([c.latency_s for c in columns])
+    return slo * (1.0 - SLO_MARGIN) - zero_load

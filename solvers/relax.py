@@ -31,6 +31,7 @@ evaluator values it), the bound and the gap.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from typing import TYPE_CHECKING
@@ -45,7 +46,7 @@ from placement.routes import Route
 
 from .candidates import candidate_routes, origin_tree
 from .columns import Column, column_from_candidate, storage_nodes
-from .congestion import value_routes
+from .congestion import slo_budget, value_routes
 from .registry import Option, SolveOptions, register
 from .relax_assign import assign_unsplittable, round_storage
 
@@ -56,10 +57,15 @@ INITIAL_ROUTES = 3
 ROUTES_PER_ROUND = 6
 #: Column generation stops when the relaxation is within this relative distance of its bound.
 CG_RTOL = 1e-7
+#: Cheapest routes a repair looks at per unserved class (the route space can be huge).
+REPAIR_CANDIDATES = 200
+#: Re-optimisations per rounding trial while routes miss their SLO at the plan's loads.
+MAX_SLO_ROUNDS = 12
 
 OPTIONS = (
     Option("max_rounds", "int", 60, "column generation rounds at most, per relaxation"),
     Option("roundings", "int", 3, "rounding trials: the first by storage fraction, the others seeded and randomized"),
+    Option("slo_repair", "str", "rows", "routes missing their SLO at the plan's loads (queueing ps): rows = impose their SLO, waiting included, as convex rows of the re-optimisation; ban = ban them", ("rows", "ban")),
     Option("solver", "str", "auto", "cvxpy solver (auto: CLARABEL under queueing ps, HIGHS otherwise)", ("auto", "CLARABEL", "HIGHS", "SCS")),
 )
 
@@ -80,6 +86,9 @@ class Relax:
         self.notes: list[str] = []
         self.converged = True
         self.solve_s = 0.0
+        self.slo_rows = 0
+        self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
+        self.slo_repair = str(opts.extra.get("slo_repair", "rows"))
 
     # -- the pool --------------------------------------------------------------------
     def add(self, columns: list[Column]) -> int:
@@ -102,16 +111,20 @@ class Relax:
             self.add(cols)
 
     # -- column generation ---------------------------------------------------------------
-    def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False):
-        """Solve the relaxation over the whole route space (with storage fixed to ``stored`` when given).
+    def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False,
+                   slo: frozenset = frozenset()):
+        """Solve the relaxation over the whole route space (with storage fixed to ``stored`` when given;
+        with the SLO rows of the routes in ``slo``, waiting included, under ``ps``).
 
-        Returns (model, solution, best Lagrangian bound in L x J or -inf).
+        Returns (model, solution, best Lagrangian bound in L x J or -inf; only when ``bounding``,
+        which is never combined with SLO rows: they restrict the problem).
         """
         from .relax_model import RelaxModel
 
         best = -math.inf
         for _ in range(self.max_rounds):
-            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver)
+            slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
+            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx)
             allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
             xcap = np.array([1.0 if stored is None or k in stored else 0.0 for k in model.keys])
             model.set_masks(allow, xcap)
@@ -175,23 +188,49 @@ class Relax:
         return out
 
     def trial(self, x_frac: dict, seed: int | None):
-        """One rounding: storage, re-optimised routing, repairs. Returns the valued plan or None."""
+        """One rounding: storage, re-optimised routing, repairs. Returns the valued plan or None.
+
+        Under ``ps`` a route's latency depends on the loads: a route found
+        missing its SLO at the plan's loads gets its SLO as a convex row of the
+        re-optimisation (:class:`~solvers.relax_model.RelaxModel` ``slo_routes``),
+        so its share and the loads on its servers are chosen together. Only a
+        route that misses its SLO although its row is imposed (solver accuracy),
+        or whose slack at zero load is below the row's margin, is banned.
+        """
         stored = round_storage(self.inst, x_frac, seed)
         banned: set = set()
-        for _ in range(8):
-            model, sol, _ = self.relaxation(self.forbidden_of(stored), stored, frozenset(banned))
+        slo: set = set()
+        last_unserved: set = set()
+        for _ in range(MAX_SLO_ROUNDS):
+            if self.opts.expired():
+                return None
+            model, sol, _ = self.relaxation(self.forbidden_of(stored), stored, frozenset(banned), slo=frozenset(slo))
             allowed = np.asarray(model.allow.value)
             routes = self.routes_of(model, sol, allowed)
             if routes is None:
-                if not self._repair(model, sol, stored, banned):
-                    return None
+                unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
+                self.unserved.update(unserved)
+                if (slo and unserved == last_unserved) or not self._repair(model, sol, stored, banned):
+                    return None  # new storage did not help these classes: their SLOs with waiting bind
+                last_unserved = unserved
                 continue
             valued = value_routes(self.inst, routes)
             if valued.feasible:
+                self.slo_rows = max(self.slo_rows, len(slo))
                 return valued
-            banned.update(routes[k][0] for k in valued.slo_violations)
             if valued.overloaded and not valued.slo_violations:
                 return None
+            missing = {routes[k][0] for k in valued.slo_violations}
+            fresh = missing - slo
+            if self.inst.queueing != "ps" or not fresh or self.slo_repair == "ban":
+                banned.update(missing)
+                slo.difference_update(missing)
+                continue
+            for r in fresh:
+                if slo_budget(self.inst, [self.pool[self.index[r]]])[0] <= 0:
+                    banned.add(r)
+                else:
+                    slo.add(r)
         return None
 
     def _repair(self, model: RelaxModel, sol: RelaxSolution, stored: set, banned: set) -> bool:
@@ -205,10 +244,12 @@ class Relax:
         for c in np.flatnonzero(sol.art > 1e-6):
             d = self.inst.demands[int(c)]
             tree = origin_tree(self.inst, d.origin)
-            for cand in candidate_routes(self.inst, d).iterate():
-                if cand.route in banned:
+            for cand in itertools.islice(candidate_routes(self.inst, d).iterate(), REPAIR_CANDIDATES):
+                if cand.route in banned or self.opts.expired():
                     continue
                 col = column_from_candidate(self.inst, tree, cand, self.storage_nodes)
+                if set(col.keys) <= stored:
+                    continue  # usable already: the relaxation could not serve the class with it (capacity or SLO rows)
                 need: dict[int, float] = {}
                 for v, m, l in set(col.keys) - stored:
                     need[v] = need.get(v, 0.0) + float(self.inst.models[m].param_bytes[l])
@@ -241,7 +282,12 @@ class Relax:
             if got is not None and (best is None or got.objective < best.objective - 1e-12):
                 best = got
         if best is None:
-            raise SolverError("relax: no rounding of the relaxation gave a feasible plan (try milp, or more roundings=)")
+            why = ""
+            if self.unserved:
+                names = ", ".join(f"{c} ({self.inst.demands[c].label}, SLO {self.inst.demands[c].max_latency_s * 1e3:.1f} ms)" for c in sorted(self.unserved)[:5])
+                why = (f"; with waiting counted, {len(self.unserved)} class(es) could not be served within their SLO at any load the"
+                       f" re-optimisation found: {names}{', ...' if len(self.unserved) > 5 else ''}")
+            raise SolverError(f"relax: no rounding of the relaxation gave a feasible plan{why} (try milp, more roundings=, or looser SLOs)")
         gap = max(0.0, (best.objective - lb) / max(abs(best.objective), 1e-12))
         proven = gap <= self.opts.mip_gap + 1e-12
         term = Termination.OPTIMAL if gap <= 1e-9 else (Termination.GAP_LIMIT if proven else (Termination.COMPLETED if self.converged else Termination.ITERATION_LIMIT))
@@ -256,7 +302,7 @@ class Relax:
             options={"queueing": self.inst.queueing, **{k: v for k, v in self.opts.extra.items()}},
             notes=self.notes,
         )
-        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "wall_time_s": time.perf_counter() - start}
+        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "wall_time_s": time.perf_counter() - start}
         return plan
 
 

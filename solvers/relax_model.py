@@ -10,7 +10,13 @@ restricted problem is feasible), ``x[k]`` the fraction of storage key k =
 - ``sum of y over class c's routes computing layer l of m at v <= x[v, m, l]``;
 - ``sum_k param_bytes[k] * x[k] <= memory_bytes(v)`` per storage node;
 - ``y <= allow`` and ``x <= xcap`` (masks: rounding and repairs fix storage
-  and ban routes without rebuilding the problem).
+  and ban routes without rebuilding the problem);
+- under ``ps``, for the routes named in ``slo_routes`` (the rounding's
+  re-optimisation: routes that carry flow), their SLO with waiting:
+  ``sum_s a[s, r] * (1 / (1 - rho[s]) - 1) <= max_latency_s - latency_0[r]``
+  (waiting on the route at most its slack at zero load). The left side is a
+  non-negative combination of convex functions of the loads, so the problem
+  stays convex.
 
 Objective (L x J units): ``sum_r rate[r] * y[r] * c[r] + art_cost @ art +
 w_latency * sum_s (inv_pos(1 - rho[s]) - 1 - rho[s])`` under ``ps``, the LP
@@ -24,7 +30,7 @@ generation and into a bound valid for every route, in or out of the pool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
@@ -34,7 +40,7 @@ from placement.instance import Instance
 
 from .candidates import Prices
 from .columns import Column
-from .congestion import excess, excess_slope, server_bandwidth
+from .congestion import excess, excess_slope, server_bandwidth, slo_budget
 from .master import artificial_costs, new_highs
 
 
@@ -50,12 +56,14 @@ class RelaxSolution:
     objective: float  # recomputed from y and art, not the solver's figure
     mu: np.ndarray  # capacity duals per touched server (>= 0)
     lam: np.ndarray  # linking duals per (class, key) row (>= 0)
+    nu: np.ndarray = field(default_factory=lambda: np.zeros(0))  # SLO duals per constrained route (>= 0)
 
 
 class RelaxModel:
     """The relaxation over a fixed pool of columns (see module docstring)."""
 
-    def __init__(self, instance: Instance, columns: list[Column], storage_nodes: set[int], solver: str | None = None):
+    def __init__(self, instance: Instance, columns: list[Column], storage_nodes: set[int], solver: str | None = None,
+                 slo_routes: np.ndarray | None = None):
         self.inst = instance
         self.columns = columns
         self.ps = instance.queueing == "ps"
@@ -117,8 +125,16 @@ class RelaxModel:
             self.link_con = B @ self.y - E @ self.x <= 0
             cons += [self.link_con, self.x <= self.xcap, Pm @ self.x <= 1]
         objective = self.cost @ flow + self.art_cost @ self.art
+        self.slo_idx = np.zeros(0, dtype=np.int64)
+        self.slo_con = None
         if self.ps and self.rho_expr is not None:
-            objective = objective + instance.w_latency * cp.sum(cp.inv_pos(1 - self.rho_expr) - 1 - self.rho_expr)
+            wait = cp.inv_pos(1 - self.rho_expr) - 1  # waiting per unit of service, per touched server
+            objective = objective + instance.w_latency * cp.sum(wait - self.rho_expr)
+            if slo_routes is not None and len(slo_routes):
+                self.slo_idx = np.asarray(sorted(set(int(i) for i in slo_routes)), dtype=np.int64)
+                self.slo_budget = slo_budget(instance, [columns[i] for i in self.slo_idx])
+                self.slo_con = A_t[:, self.slo_idx].T @ wait <= self.slo_budget
+                cons.append(self.slo_con)
         self.problem = cp.Problem(cp.Minimize(objective), cons)
         self.set_rates(instance.rates)
         self.set_masks(np.ones(K), np.ones(len(self.keys)))
@@ -156,7 +172,10 @@ class RelaxModel:
         lam = np.zeros(len(self.links))
         if self.link_con is not None and self.link_con.dual_value is not None:
             lam = np.maximum(np.asarray(self.link_con.dual_value, dtype=float), 0.0)
-        return RelaxSolution(status, y, x, art, rho, self.value(y, art, rho), mu, lam)
+        nu = np.zeros(len(self.slo_idx))
+        if self.slo_con is not None and self.slo_con.dual_value is not None:
+            nu = np.maximum(np.asarray(self.slo_con.dual_value, dtype=float), 0.0)
+        return RelaxSolution(status, y, x, art, rho, self.value(y, art, rho), mu, lam, nu)
 
     def value(self, y: np.ndarray, art: np.ndarray, rho: np.ndarray) -> float:
         """The objective at given shares (L x J): route costs, artificials and waiting."""
@@ -173,9 +192,14 @@ class RelaxModel:
         return self.inst.w_latency * excess_slope(sol.rho)
 
     def server_prices(self, sol: RelaxSolution) -> np.ndarray:
-        """Per server, the price of one unit of load: congestion slope plus capacity dual (L x J)."""
+        """Per server, the price of one unit of load: congestion slope plus capacity dual (L x J),
+        plus, where SLO rows are imposed, their duals times the rows' slope in the load."""
         price = self.congestion_prices(sol)
         price[self.touched] += sol.mu
+        if len(sol.nu):
+            with np.errstate(divide="ignore"):
+                slope = 1.0 / np.maximum(1.0 - sol.rho, 1e-12) ** 2
+            price += (self.A[:, self.slo_idx] @ sol.nu) * slope
         return price
 
     def class_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> list[Prices]:
@@ -247,3 +271,4 @@ class RelaxModel:
                 total += agg[i] * take
                 room -= take * self.param[i]
         return total
+
