@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from placement.build import RouteChoice
+from placement.errors import InfeasibleError, SolverError
 from placement.instance import Instance
 from placement.plan import Plan
 
@@ -153,6 +154,18 @@ class CongestedBranchAndPrice(BranchAndPrice):
     def _apply(self, fix: dict) -> None:
         super()._apply(fix)
         self._apply_bans()
+
+    def run(self) -> Plan:
+        try:
+            return super().run()
+        except InfeasibleError as exc:
+            if not self.banned_any:
+                raise  # proven at the root, before any ban: SLOs at zero load already fail
+            raise SolverError(
+                "milp (queueing ps) found no plan whose routes meet their SLOs at their own loads; routes were banned "
+                "for missing their SLO at an incumbent's loads, which makes the search incomplete, so this does not prove "
+                "that no plan exists: try 'relax' (SLO-constrained routing under load). Last reasons: " + "; ".join(exc.reasons[:3])
+            ) from None
 
     def plan(self, bound: float) -> Plan:
         if self.banned_any and self.root_bound is not None:

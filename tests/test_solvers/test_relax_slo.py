@@ -122,3 +122,19 @@ def test_evaluator_values_an_overloaded_plan_without_nan(inst):
     for r in ev.routes:
         assert r.latency_s == np.inf and r.compute_latency_s == np.inf
         assert r.transfer_latency_s == pytest.approx(2 * 0.001 + 1100 / 1e8, rel=1e-4)  # links nearly idle: finite
+
+
+def test_milp_under_ps_never_claims_infeasible_after_bans(inst):
+    """A plan exists (relax finds it); milp's bans of SLO-missing routes make its search
+    incomplete, so it may fail to find one but must not call the instance infeasible."""
+    from placement import InfeasibleError, SolverError
+
+    assert solve(inst, "relax", mip_gap=1e-6).status in ("optimal", "feasible")
+    try:
+        plan = solve(inst, "milp")
+    except SolverError as exc:
+        assert "does not prove that no plan exists" in str(exc)
+    except InfeasibleError:  # pragma: no cover - the defect this guards against
+        pytest.fail("milp under ps claimed infeasibility for an instance with a plan")
+    else:
+        assert evaluate(inst, plan).feasible
