@@ -17,6 +17,10 @@ optimal splitting (``milp``) against ``device-only``, ``edge-only`` and
 ``cloud-only`` (objective = latency only, SLOs lifted so every baseline has a
 plan, capacities and accuracy floors kept): the table Neurosurgeon and DADS report.
 
+The same tables come from the harness, stored and resumable:
+``idnplan bench run benchmarks/suites/scaling.yaml`` and ``.../gains.yaml``
+(see docs/benchmarks.md).
+
 Usage::
 
     python benchmarks/milp_scaling.py [--sizes S,M,L] [--no-naive] [--naive-time-limit 900]
@@ -37,7 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from placement import InfeasibleError, Instance, load_instance  # noqa: E402
+from bench.timing import median_run  # noqa: E402
+from placement import InfeasibleError, Instance, SolverError, load_instance  # noqa: E402
 from placement.fileio import parse_model, read_document  # noqa: E402
 from placement.generate import GeneratorConfig, generate  # noqa: E402
 from placement.report import table  # noqa: E402
@@ -58,6 +63,8 @@ def run(inst: Instance, method: str, **kw) -> dict:
         plan = solve(inst, method, **kw)
     except InfeasibleError as exc:
         return {"method": method, "status": "infeasible", "wall_s": time.perf_counter() - t, "reason": exc.reasons[0]}
+    except SolverError as exc:  # e.g. no plan within the time limit
+        return {"method": method, "status": "no plan", "wall_s": time.perf_counter() - t, "reason": str(exc)}
     wall = time.perf_counter() - t
     st = plan.stats
     variables = st.get("variables", (st.get("columns", 0) + st.get("storage_variables", 0)) or None)
@@ -88,27 +95,42 @@ def repeated(inst: Instance, method: str, repeats: int, **kw) -> dict:
     runs = []
     for _ in range(repeats):
         inst.cache.clear()
+        inst.topology.trees.clear()
         runs.append(run(inst, method, **kw))
-    runs.sort(key=lambda r: r["wall_s"])
-    res = dict(runs[(len(runs) - 1) // 2])
-    res.update(runs=len(runs), wall_min_s=runs[0]["wall_s"], wall_max_s=runs[-1]["wall_s"])
-    return res
+    return median_run(runs, "wall_s")
 
 
-def scaling(sizes: list[str], naive: bool, naive_limit: float, workdir: Path, repeats: int = 1, naive_repeats: int = 1) -> list[dict]:
+def scaling(sizes: list[str], naive: bool, naive_limit: float, workdir: Path, repeats: int = 1, naive_repeats: int = 1, time_limit: float | None = None) -> list[dict]:
+    """Every size in its own process, so each row's peak memory is that size's alone."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
     rows = []
     for size in sizes:
-        t = time.perf_counter()
-        inst = bench_instance(size, workdir)
-        load = time.perf_counter() - t
-        print(f"[{size}] {inst.summary()} (generated and validated in {load:.1f} s)", flush=True)
-        base = {"size": size, "nodes": len(inst.nodes), "classes": len(inst.demands)}
-        for method, kw in [("milp", {}), ("milp", {"routes": "upward"})] + ([("milp-pyomo", {"routes": "upward", "time_limit_s": naive_limit})] if naive else []):
-            res = repeated(inst, method, naive_repeats if method == "milp-pyomo" else repeats, **kw)
-            if method == "milp-pyomo":
-                res["method"] = "naive (milp-pyomo routes=upward)"
-            rows.append({**base, **res})
-            print(f"    {res['method']}: {res['status']} J={res.get('objective')} wall {res['wall_s']:.1f} s", flush=True)
+        with ctx.Pool(1) as pool:
+            rows.extend(pool.apply(_size_rows, (size, naive, naive_limit, str(workdir), repeats, naive_repeats, time_limit)))
+    return rows
+
+
+def _size_rows(size: str, naive: bool, naive_limit: float, workdir: str, repeats: int, naive_repeats: int, time_limit: float | None) -> list[dict]:
+    import resource
+
+    rows = []
+    t = time.perf_counter()
+    inst = bench_instance(size, Path(workdir))
+    load = time.perf_counter() - t
+    print(f"[{size}] {inst.summary()} (generated and validated in {load:.1f} s)", flush=True)
+    base = {"size": size, "nodes": len(inst.nodes), "classes": len(inst.demands), "load_s": load}
+    limit = {} if time_limit is None else {"time_limit_s": time_limit}
+    naive_runs = [("milp-pyomo", {"routes": "upward", "time_limit_s": naive_limit})] if naive else []
+    for method, kw in [("milp", dict(limit)), ("milp", {"routes": "upward", **limit})] + naive_runs:
+        res = repeated(inst, method, naive_repeats if method == "milp-pyomo" else repeats, **kw)
+        if method == "milp-pyomo":
+            res["method"] = "naive (milp-pyomo routes=upward)"
+        # peak resident memory of this process so far (kilobytes on Linux): loading, and every run before
+        res["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append({**base, **res})
+        print(f"    {res['method']}: {res['status']} J={res.get('objective')} wall {res['wall_s']:.1f} s, peak {res['peak_mb']:.0f} MB", flush=True)
     return rows
 
 
@@ -129,6 +151,9 @@ def gains(workdir: Path, load: float = 1.0) -> list[dict]:
                 plan = solve(inst, method)
                 out[method] = plan.metrics.mean_latency_s
                 out[method + "_energy"] = plan.metrics.mean_energy_j
+                if method == "milp":  # does any capacity bind? (the title says so, honestly)
+                    out["milp_max_util"] = max(plan.metrics.max_node_utilization, plan.metrics.max_link_utilization or 0.0)
+                    out["max_utilization"] = inst.max_utilization
             except InfeasibleError as exc:
                 out[method] = None
                 out[method + "_why"] = exc.reasons[min(1, len(exc.reasons) - 1)]
@@ -165,7 +190,8 @@ def fmt(x, spec=".3f"):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="S,M,L")
+    ap.add_argument("--sizes", default="S,M,L", help="comma-separated among S, M, L, XL (XL: the 11,337-node TinyML fleet)")
+    ap.add_argument("--time-limit", type=float, help="time limit of each milp run in seconds (default none; use e.g. 600 with XL)")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive Pyomo formulation")
     ap.add_argument("--naive-time-limit", type=float, default=900.0)
     ap.add_argument("--repeats", type=int, default=1, help="runs of milp per size; wall time as median [min-max] (default 1)")
@@ -175,14 +201,14 @@ def main() -> int:
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="idnplan-bench-"))
     print(f"host: {platform.processor() or platform.machine()}, Python {platform.python_version()}; times in seconds, wall = whole method call")
-    rows = scaling(args.sizes.split(","), not args.no_naive, args.naive_time_limit, workdir, args.repeats, args.naive_repeats)
+    rows = scaling(args.sizes.split(","), not args.no_naive, args.naive_time_limit, workdir, args.repeats, args.naive_repeats, args.time_limit)
     print()
     print(table(
-        ["size", "nodes", "classes", "method", "status", "variables", "constraints", "build_s", "solve_s", "wall_s median [min-max]", "runs", "objective_J", "gap"],
+        ["size", "nodes", "classes", "method", "status", "variables", "constraints", "build_s", "solve_s", "wall_s median [min-max]", "runs", "objective_J", "gap", "peak_MB"],
         [[r["size"], r["nodes"], r["classes"], r["method"], r["status"], r.get("variables") or "-", r.get("constraints") or "-",
           fmt(r.get("build_s"), ".2f"), fmt(r.get("solve_s"), ".2f"), f"{r['wall_s']:.2f} [{r['wall_min_s']:.2f}-{r['wall_max_s']:.2f}]", r["runs"],
-          fmt(r.get("objective"), ".9f"), fmt(r.get("gap"), ".1e")] for r in rows],
-        "lrrllrrrrrrrr",
+          fmt(r.get("objective"), ".9f"), fmt(r.get("gap"), ".1e"), f"{r['peak_mb']:.0f}"] for r in rows],
+        "lrrllrrrrrrrrr",
     ))
     print()
     for size in args.sizes.split(","):
@@ -198,7 +224,13 @@ def main() -> int:
         g = gains(workdir, load)
         result[f"gains_load_{load:g}"] = g
         print()
-        what = "light load (every rate x 1e-3: no capacity binds, as in Neurosurgeon/DADS)" if load < 1 else "nominal load (capacities bind)"
+        binds = [r["instance"] for r in g if r.get("milp_max_util") is not None and r["milp_max_util"] >= r["max_utilization"] * (1 - 1e-6)]
+        if load < 1:
+            what = "light load (every rate x 1e-3: no capacity binds, as in Neurosurgeon/DADS)"
+        elif binds:
+            what = f"nominal load (shipped rates; a capacity binds in the milp plan of {', '.join(binds)})"
+        else:
+            what = "nominal load (shipped rates; with latency the only objective no capacity binds in the milp plans, so this equals light load)"
         print(f"Mean latency per request (ms, estimated), {what}; latency is the only objective, SLOs lifted; gain = baseline / optimal split")
         print(table(
             ["instance", "nodes", "classes", "device-only", "edge-only", "cloud-only", "milp (split)", "gain vs device", "gain vs edge", "gain vs cloud"],

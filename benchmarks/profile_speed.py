@@ -3,7 +3,7 @@
 For each torchvision reference model (built with ``weights=None``, input
 1x3x224x224, float32), in the same process and on the same inputs:
 
-- ``ours``: ``profiling.profile_model(..., latency=False, devices=[])``: MACs,
+- ``ours``: ``profiling.profile_model(..., timing=NO_TIMING, devices=[])``: MACs,
   parameters, the chain of cuts and every byte figure;
 - ``fvcore``: ``FlopCountAnalysis(model, x).total()``;
 - ``fcm``: ``torch.utils.flop_counter.FlopCounterMode`` around one forward
@@ -33,7 +33,7 @@ import torch
 import torchvision
 
 from placement.report import table
-from profiling import profile_model
+from profiling import NO_TIMING, profile_model
 from profiling.loader import REFERENCE_MODELS, torchvision_metadata
 
 
@@ -56,7 +56,7 @@ def _fcm(model, x) -> float:
 
 
 def _ours(model, x) -> float:
-    return float(profile_model(model, example_input=x, latency=False, devices=[]).macs)
+    return float(profile_model(model, example_input=x, timing=NO_TIMING, devices=[]).macs)
 
 
 def _full_profile(model, x):

@@ -14,67 +14,37 @@ is the whole ``solve(inst, "split-dp")`` call, evaluator included. Run from
 the repository root::
 
     PYTHONPATH=. python benchmarks/split_dp_speed.py
+
+The whole-solve times come from the harness too:
+``idnplan bench run benchmarks/suites/split_dp_speed.yaml`` (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import random
-import statistics
 import sys
 import time
 
+from bench.factories import chain_path
+from bench.timing import time_calls
 from placement import InfeasibleError, Instance
 from placement.report import table
-from placement.schema import InstanceSpec
 from solvers import solve
 from solvers.splitdp import best_route
 
 
 def path_instance(layers: int, nodes: int, segments: int, seed: int = 0) -> Instance:
     """A line of ``nodes`` nodes from a phone-class device up to a cloud GPU; one class, one model."""
-    rng = random.Random(seed)
-    chain = ["rpi4", "rpi5", "jetson-orin-nano", "t4", "x86-server", "a100", "h100"]
-    devices = [chain[min(i, len(chain) - 1)] for i in range(nodes)]
-    node_list = [{"id": f"n{i}", "device": d} for i, d in enumerate(devices)]
-    node_list[0]["memory_bytes"] = 2.0e7  # the device holds at most part of the model
-    node_list[1]["memory_bytes"] = 6.0e7
-    links = [
-        {"u": f"n{i}", "v": f"n{i + 1}", "bandwidth_bytes_per_s": [2.5e6, 1.25e7, 1.25e8, 1.25e9, 1.25e9, 1.25e10][min(i, 5)],
-         "latency_s": [0.004, 0.002, 0.001, 0.002, 0.01, 0.01][min(i, 5)], "energy_j_per_byte": 1e-8}
-        for i in range(nodes - 1)
-    ]
-    model_layers = []
-    for i in range(layers):
-        macs = rng.choice([2e5, 1e6, 4e6, 1.6e7])
-        model_layers.append({
-            "name": f"l{i}",
-            "macs": macs,
-            "param_bytes": rng.choice([1e3, 1e4, 1e5, 4e5]),
-            "out_bytes": float(rng.choice([4e3, 2e4, 1e5, 4e5])) if i < layers - 1 else 4000.0,
-        })
-    spec = InstanceSpec.model_validate({
-        "name": f"path-{nodes}x{layers}",
-        "nodes": node_list,
-        "links": links,
-        "models": [{"id": "m", "task": "t", "accuracy": 0.8, "input_bytes": 150528, "layers": model_layers}],
-        "demand": [{"origin": "n0", "task": "t", "rate_rps": 1.0, "max_latency_s": 60.0}],
-        "objective": {"weights": {"latency": 1.0, "inaccuracy": 1.0, "energy": 0.0}},
-        "options": {"routing": "unsplittable", "max_segments": segments, "max_utilization": 0.9},
-    })
+    spec = chain_path(layers, nodes, segments, seed)
     return Instance.from_spec(spec, None, spec.name)
 
 
 def bench(layers: int, nodes: int, segments: int, repeats: int, milp_up_to: int) -> dict:
     inst = path_instance(layers, nodes, segments)
     demand = inst.demands[0]
-    best_route(inst, demand)  # warm-up (tree arrays, prefix sums cached on the instance)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        found = best_route(inst, demand)
-        times.append(time.perf_counter() - t)
+    # one warm-up call fills the tree arrays and prefix sums cached on the instance
+    timing, found = time_calls(lambda: best_route(inst, demand), repeats=repeats, warmup=1)
     t = time.perf_counter()
     try:
         plan = solve(inst, "split-dp")
@@ -83,7 +53,7 @@ def bench(layers: int, nodes: int, segments: int, repeats: int, milp_up_to: int)
         plan_s, objective, status = time.perf_counter() - t, None, "infeasible"
     row = {
         "layers": layers, "path_nodes": nodes, "segments": segments,
-        "dp_ms": 1e3 * statistics.median(times), "dp_min_ms": 1e3 * min(times),
+        "dp_ms": 1e3 * timing.median_s, "dp_min_ms": 1e3 * timing.min_s,
         "plan_ms": 1e3 * plan_s, "status": status, "objective": objective,
         "route": None if found is None else " ".join(f"{s.node}[{s.first}-{s.last}]" for s in found[0].segments if s.first <= s.last),
     }

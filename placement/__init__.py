@@ -4,6 +4,7 @@ evaluator, instance generators and the CLI.
 This package depends on neither :mod:`profiling` nor :mod:`solvers`.
 """
 
+from . import _startup  # noqa: F401 - first: the CLI's Ctrl-C guard (exit 130 during start-up)
 from .build import RouteChoice, build_plan
 from .catalog import Device, builtin_catalog, catalog_devices
 from .errors import IdnplanError, InfeasibleError, InputError, Problem, SolverError

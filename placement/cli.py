@@ -15,11 +15,14 @@ import sys
 import time
 import traceback
 
+from . import _startup
+from . import cliargs as ca
 from .errors import IdnplanError, InputError
+from .limits import check_output_path, printable
 
 
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    print(printable(msg), file=sys.stderr)  # ids in messages never reach the terminal raw
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,6 +117,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from .plan import plan_json, write_plan
     from .report import plan_text
 
+    if args.out is not None:
+        check_output_path(args.out, "--out", args.mkdir)
     inst = load_instance(args.instance)
     for w in inst.warnings:
         _err(f"warning: {w}")
@@ -131,7 +136,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     plan = solve(inst, method=args.method, time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads, seed=args.seed, verbose=args.verbose, **extra)
     wall = time.perf_counter() - start
-    if args.out:
+    if args.out is not None:
         write_plan(plan, args.out)
     if args.json:
         print(plan_json(plan), end="")
@@ -156,17 +161,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(ev.to_dict(), indent=2))
     else:
-        print(evaluation_text(inst, plan, ev))
+        print(evaluation_text(ev))
     return 0 if ev.feasible and not ev.mismatches else 1
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate.cli import generate_from_args
-
-    return generate_from_args(args)
-
-
 def cmd_profile(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_output_path(args.out, "--out", args.mkdir)
     try:
         from profiling.cli import profile_from_args  # type: ignore[import-not-found]
     except ImportError as exc:
@@ -181,6 +182,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------
 
 
+def _add_bench(sub) -> None:
+    """``idnplan bench`` lives in the top-level ``bench`` package, above ``solvers``."""
+    from bench.cli import add_bench_parser
+
+    add_bench_parser(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -192,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("instances", nargs="+", metavar="INSTANCE")
     s.set_defaults(func=cmd_validate)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of instance, plan or profile files")
+    s = sub.add_parser("schema", help="print the JSON Schema of instance, plan, profile, front or online-run files")
     s.add_argument("what", nargs="?", choices=["instance", "plan", "profile", "front", "online-run"], default="instance")
     s.set_defaults(func=cmd_schema)
 
@@ -208,10 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("instance", metavar="INSTANCE")
     s.add_argument("--method", "-m", default="milp", help="method name (see `idnplan methods`; default: milp)")
     s.add_argument("--out", "-o", metavar="PLAN.json", help="write the plan here (atomically)")
-    s.add_argument("--time-limit", type=float, metavar="S", help="time limit in seconds (exact methods)")
-    s.add_argument("--mip-gap", type=float, default=1e-4, metavar="G", help="relative MIP gap to stop at (default 1e-4)")
-    s.add_argument("--threads", type=int, help="solver threads")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--mkdir", action="store_true", help="create the folder of --out if it does not exist")
+    s.add_argument("--time-limit", type=ca.positive_seconds, metavar="S", help="time limit in seconds, > 0 (exact methods)")
+    s.add_argument("--mip-gap", type=ca.nonneg_number, default=1e-4, metavar="G", help="relative MIP gap to stop at, >= 0 (default 1e-4)")
+    s.add_argument("--threads", type=ca.threads, help="solver threads (1 to 4 per CPU)")
+    s.add_argument("--seed", type=ca.seed, default=0, help="random seed, 0 to 2**32-1 (default 0)")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="method-specific option (repeatable)")
     s.add_argument("--json", action="store_true", help="print the plan as JSON instead of a table")
     s.add_argument("--verbose", "-v", action="store_true", help="show solver output")
@@ -241,17 +250,19 @@ def build_parser() -> argparse.ArgumentParser:
     from .plot_cli import add_plot_parser
 
     add_plot_parser(sub)
+    _add_bench(sub)
 
     s = sub.add_parser("profile", help="profile a PyTorch model layer by layer (needs torch)")
     s.add_argument("model", metavar="MODEL", help="torchvision:NAME or package.module:callable")
     s.add_argument("--input-shape", default="1,3,224,224", help="comma-separated input shape, ';' between several inputs (default 1,3,224,224)")
-    s.add_argument("--devices", default="", help="comma-separated catalog device types to estimate for (default: the whole catalog)")
+    s.add_argument("--devices", help="comma-separated catalog device types to estimate for (default: the whole catalog)")
     s.add_argument("--no-latency", action="store_true", help="skip host latency and energy measurement (counts and estimates only)")
     s.add_argument("--dtype", choices=["float32", "float16", "int8"], default="float32", help="precision of byte figures (default float32)")
     s.add_argument("--out", "-o", metavar="PROFILE.json", help="write the profile here (atomically)")
+    s.add_argument("--mkdir", action="store_true", help="create the folder of --out if it does not exist")
     s.add_argument("--name", help="model id in the profile (default: the torchvision name or the callable's name)")
-    s.add_argument("--repeats", type=int, default=20, help="timed runs for host latency (default 20)")
-    s.add_argument("--threads", type=int, help="torch threads while timing (default: torch's default)")
+    s.add_argument("--repeats", type=lambda t: ca.positive_int(t, 100_000), default=20, help="timed runs for host latency (default 20)")
+    s.add_argument("--threads", type=ca.threads, help="torch threads while timing, 1 to 4 per CPU (default: torch's default)")
     s.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where host latency is measured (default cpu)")
     s.add_argument("--quiet", "-q", action="store_true", help="no table")
     s.set_defaults(func=cmd_profile)
@@ -260,12 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``idnplan`` console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    args = argparse.Namespace(command=None)
     try:
+        _startup.release_interrupts()  # from here on, Ctrl-C is a KeyboardInterrupt caught below
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
         return args.func(args)
     except InputError as exc:
         for p in exc.problems:
@@ -284,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _err(f"idnplan {args.command}: internal error: {type(exc).__name__}: {exc} (set IDNPLAN_DEBUG=1 for a traceback, and please report it)")
         return 70
+    finally:
+        _startup.guard_interrupts()  # the CLI process only: a late Ctrl-C still exits 130 without a traceback
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -91,6 +91,10 @@ class SolverError(IdnplanError):
     exit_code = 4
 
 
+class TimeLimitReached(SolverError):
+    """The time limit passed before a method had a plan (exit code 4); raised where every phase checks the clock."""
+
+
 class MissingDependencyError(IdnplanError):
     """An optional dependency is needed for the requested feature (exit code 2)."""
 

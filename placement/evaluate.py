@@ -186,6 +186,7 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
     load = kernel_loads(instance, costs, flow)
     latency = costs.latency_s(load.node_factor, load.link_factor)
     compute_lat = costs.compute_latency_s(load.node_factor)
+    transfer_lat = costs.transfer_latency_s(load.link_factor)  # its own sum: inf - inf is nan at overloaded servers
     cost = request_cost(instance.weights, latency, costs.accuracy, costs.energy_j)
     for k, i in enumerate(valid):
         pr, fig, re_ = plan.routes[i], figures[i], routes[i]
@@ -196,7 +197,7 @@ def evaluate(instance: Instance, plan: Plan) -> Evaluation:
         re_.max_latency_s = dem.max_latency_s
         re_.latency_source = fig.compute_source
         re_.compute_latency_s = float(compute_lat[k])
-        re_.transfer_latency_s = float(latency[k] - compute_lat[k])
+        re_.transfer_latency_s = float(transfer_lat[k])
         if pr.share > SHARE_TOL:
             where = f"routes[{i}]"
             if fig.accuracy < dem.min_accuracy - 1e-12:

@@ -13,7 +13,6 @@ import difflib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
+from .limits import (
+    MAX_DEPTH,
+    check_data_depth,
+    check_yaml_nodes,
+    open_temporary,
+    read_bounded_bytes,
+    remove_stale_temporaries,
+)
+from .limits import check_output_path as check_output_path  # noqa: F401 - one place for CLI output checks
 
 LineMap = dict[tuple, int]
 
@@ -28,13 +36,18 @@ LineMap = dict[tuple, int]
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader with YAML 1.2 floats and duplicate-key detection."""
+    """Safe loader with YAML 1.2 floats, duplicate-key detection and merge keys."""
 
     def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML hook
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
+                if key_node.tag == _MERGE:  # `<<: *base`: merged keys may be overridden
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 try:
                     hash(key)
@@ -48,6 +61,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
                         key_node.start_mark,
                     )
                 seen[key] = key_node.start_mark.line + 1
+            self.flatten_mapping(node)
         return super().construct_mapping(node, deep=deep)
 
 
@@ -61,17 +75,21 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _line_map(node: yaml.Node, prefix: tuple = (), out: LineMap | None = None) -> LineMap:
+def _line_map(node: yaml.Node, prefix: tuple = (), out: LineMap | None = None, seen: set | None = None) -> LineMap:
     out = {} if out is None else out
+    seen = set() if seen is None else seen
     out.setdefault(prefix, node.start_mark.line + 1)
+    if id(node) in seen:  # an alias: its fields' lines are those of the anchor, mapped once
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             out[prefix + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, prefix + (key,), out)
+            _line_map(value_node, prefix + (key,), out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, prefix + (i,), out)
+            _line_map(item, prefix + (i,), out, seen)
     return out
 
 
@@ -81,6 +99,7 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
         node = loader.get_single_node()  # type: ignore[attr-defined]
         if node is None:
             raise InputError(Problem(name, "", "the file is empty"))
+        check_yaml_nodes(node, name)  # before anything expands aliases
         data = loader.construct_document(node)  # type: ignore[attr-defined]
         return data, _line_map(node)
     except yaml.MarkedYAMLError as exc:
@@ -92,6 +111,11 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
         raise InputError(
             Problem(name, "", f"malformed YAML: {where}{what}", mark.line + 1 if mark else None)
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        what = f"character U+{exc.character:04X}" if isinstance(exc.character, int) else "character"
+        raise InputError(Problem(name, "", f"malformed YAML: line {line}, column {column}: control {what} is not allowed in a YAML file", line)) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(name, "", f"malformed YAML: {exc}")) from None
     finally:
@@ -116,26 +140,66 @@ def _parse_json(text: str, name: str) -> tuple[Any, LineMap]:
         ) from None
     except ValueError as exc:
         raise InputError(Problem(name, "", f"malformed JSON: {exc}")) from None
-    try:  # JSON is (nearly) YAML: reuse the YAML composer just for line numbers
-        lines = _line_map(yaml.compose(text, Loader=_Loader))
-    except Exception:  # noqa: BLE001 - line numbers are a convenience only
-        lines = {}
-    return data, lines
+    except RecursionError:
+        raise InputError(Problem(name, "", f"nesting deeper than the limit of {MAX_DEPTH} levels")) from None
+    check_data_depth(data, name)
+    return data, _LazyJsonLines(text)
+
+
+class _LazyJsonLines(dict):
+    """The line map of a JSON text, composed only when a problem needs a line number.
+
+    JSON is (nearly) YAML, so the YAML composer gives line numbers; it costs
+    about 50x ``json.loads`` on a large profile, so valid files never pay it.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text: str | None = text
+
+    def _load(self) -> None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            try:
+                self.update(_line_map(yaml.compose(text, Loader=_Loader)))
+            except Exception:  # noqa: BLE001 - line numbers are a convenience only
+                pass
+
+    def __contains__(self, key) -> bool:
+        self._load()
+        return super().__contains__(key)
+
+    def __getitem__(self, key):
+        self._load()
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._load()
+        return super().get(key, default)
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+    def __bool__(self) -> bool:
+        return self._text is not None or super().__len__() > 0
 
 
 def read_document(path: str | os.PathLike, display: str | None = None) -> tuple[Any, LineMap]:
     """Parse a YAML or JSON file into plain data plus a map from field path to line.
 
     JSON is chosen by a ``.json`` suffix (or a leading ``{``/``[``), YAML otherwise.
-    Raises :class:`InputError` naming the file, line and column on any problem.
+    Raises :class:`InputError` naming the file, line and column on any problem,
+    and quickly on hostile input: not a regular file, too big, nested too deep,
+    or YAML aliases that expand too far (see :mod:`placement.limits`).
     """
     name = display or str(path)
+    raw = read_bounded_bytes(path, name)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Problem(name, "", "no such file")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(name, "", f"cannot read the file: {exc}")) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(Problem(name, "", f"not UTF-8 text: line {line}: byte 0x{raw[exc.start]:02x} at offset {exc.start} (a binary file?)", line)) from None
     if not text.strip():
         raise InputError(Problem(name, "", "the file is empty"))
     is_json = str(path).lower().endswith(".json") or text.lstrip()[:1] in "{["
@@ -225,7 +289,8 @@ def _message(err: dict, model: type[BaseModel] | None) -> str:
         return f"unknown field{hint}"
     if kind in _BOUNDS:
         op, key = _BOUNDS[kind]
-        return f"must be {op} {_short(ctx.get(key))}, got {_short(value)}"
+        why = "" if ctx.get(key) == 0 else " (outside the accepted range, see 'Accepted ranges' in docs/formats.md)"
+        return f"must be {op} {_short(ctx.get(key))}, got {_short(value)}{why}"
     if kind == "finite_number":
         return f"must be a finite number, got {_short(value)}"
     if kind in ("too_short", "too_long"):
@@ -308,24 +373,40 @@ def reference_from(folder: str | os.PathLike, target: str | os.PathLike) -> str:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a reader sees the old file or the new one.
 
-    The text goes to a temporary file in the same folder, is flushed to disk and
-    then renamed over ``path``; an interrupted run never leaves a half file.
+    The text goes to a temporary file ``.NAME.idnplan-tmp-PID`` in the same
+    folder, is flushed to disk and then renamed over ``path``; an interrupted
+    run never leaves a half file, and a temporary file left by a killed run
+    (``kill -9``) says what it is and is removed by the next write of ``path``.
+    Missing folders are created. A target that exists but is not a regular
+    file (a folder, device, pipe) is refused with :class:`InputError`, as is
+    any write that fails (the message names the file and the reason).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    name = str(path)
+    if not name or target.is_dir():
+        raise InputError(Problem(name or None, "", "cannot write: not a file name (empty, or a folder)"))
+    if os.path.lexists(target) and not target.is_file():
+        raise InputError(Problem(name, "", "cannot write: not a regular file (a device, pipe or socket)"))
     try:
-        os.chmod(tmp, _new_file_mode(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        tmp, fd = open_temporary(target)
+    except (OSError, ValueError) as exc:
+        raise InputError(Problem(name, "", f"cannot write: {getattr(exc, 'strerror', None) or exc}")) from None
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.chmod(tmp, _new_file_mode(target))
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise InputError(Problem(name, "", f"cannot write: {exc.strerror or exc}")) from None
         raise
 
 

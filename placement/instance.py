@@ -20,6 +20,7 @@ import numpy as np
 from .catalog import Device, builtin_catalog, catalog_devices, merge_devices
 from .errors import InputError, Problem
 from .fileio import atomic_write_text, dump_json, dump_yaml, lookup_line, parse_model, read_document, reference_from
+from .memo import Memo
 from .network import Link, Network
 from .schema import GraphSpec, InstanceSpec, LayerSpec, ProfileSpec
 from .validate import check_references, check_semantics
@@ -79,8 +80,8 @@ class Model:
     _latency: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     _cum_latency: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     _source: dict[str, list[str]] = field(init=False, default_factory=dict)
-    #: Scratch space for methods (derived tables per model), like ``Instance.cache``.
-    cache: dict = field(init=False, default_factory=dict, repr=False, compare=False)
+    #: Derived tables per model (segment tables, cumulative latencies), see :mod:`placement.memo`.
+    cache: Memo = field(init=False, default_factory=Memo, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.macs = np.array([l.macs for l in self.layers], dtype=float)
@@ -144,6 +145,10 @@ class Model:
         return float(self.peak_activation_bytes[first : last + 1].max())
 
 
+#: Bytes of origin trees kept per topology (see :class:`placement.memo.Memo`).
+TREE_CACHE_BYTES = 1 << 30
+
+
 class Topology:
     """Everything an instance fixes apart from demand: nodes, devices, network and
     paths, models, and caches of derived tables (origin trees, segment tables).
@@ -176,8 +181,10 @@ class Topology:
         self.tasks: dict[str, list[str]] = {}
         for m in spec.models:
             self.tasks.setdefault(m.task, []).append(m.id)
-        #: Scratch space for methods to keep derived, demand-independent data (trees, node arrays).
-        self.cache: dict = {}
+        #: Derived, demand-independent data kept for methods (node arrays, ...), see :mod:`placement.memo`.
+        self.cache = Memo()
+        #: Origin trees (large: one per origin), least recently used dropped beyond ``TREE_CACHE_BYTES``.
+        self.trees = Memo(max_bytes=TREE_CACHE_BYTES)
 
 
 class Instance:
@@ -248,7 +255,7 @@ class Instance:
         return self.topology.tasks
 
     @property
-    def cache(self) -> dict:
+    def cache(self) -> Memo:
         return self.topology.cache
 
     @property
@@ -345,7 +352,7 @@ def _build(spec: InstanceSpec, base_dir: Path, source: str | None, lines: dict) 
         raise InputError(problems)
     merged = merge_devices(spec.devices)
     network = Network([n.id for n in spec.nodes], _links(spec))
-    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network)
+    found, warnings = check_semantics(spec, layers, merged, set(builtin_catalog()), source, network, graphs)
     if found:
         raise InputError(_with_lines(found, source, lines))
     return Instance(spec, {i: v[0] for i, v in layers.items()}, source, warnings, profile_paths, network, graphs)

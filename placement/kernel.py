@@ -95,6 +95,13 @@ def waiting_factor(rho, queueing: str):
         return np.where(rho < 1.0, 1.0 / np.maximum(1.0 - rho, 0.0), np.inf)
 
 
+def _slowed(service_s: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Service times times their waiting factors; no service takes no time even at an overloaded
+    server (``0 * inf`` would be nan)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(service_s > 0, service_s * factor, 0.0)
+
+
 # -- objectives ---------------------------------------------------------------------
 
 
@@ -218,13 +225,13 @@ class RouteCosts:
 
     # -- per-route figures --------------------------------------------------------------
     def compute_latency_s(self, node_factor: np.ndarray | None = None) -> np.ndarray:
-        w = self.node_seconds if node_factor is None else self.node_seconds * node_factor[self.node_index]
+        w = self.node_seconds if node_factor is None else _slowed(self.node_seconds, node_factor[self.node_index])
         return np.bincount(self.node_route, weights=w, minlength=self.n_routes)
 
     def serialisation_s(self, link_factor: np.ndarray | None = None) -> np.ndarray:
         w = transfer_s(self.link_bytes, self.link_inv_bandwidth, 0.0)
         if link_factor is not None:
-            w = w * link_factor[self.link_dir]
+            w = _slowed(w, link_factor[self.link_dir])
         return np.bincount(self.link_route, weights=w, minlength=self.n_routes)
 
     def transfer_latency_s(self, link_factor: np.ndarray | None = None) -> np.ndarray:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from .memo import Memo
+
 _REL_TOL = 1e-12
 
 
@@ -89,9 +91,10 @@ class Network:
         self.dir_bandwidth = np.repeat([l.bandwidth_bytes_per_s for l in self.links], 2).astype(float)
         self.dir_latency = np.repeat([l.latency_s for l in self.links], 2).astype(float)
         self.dir_energy = np.repeat([l.energy_j_per_byte for l in self.links], 2).astype(float)
-        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._trees: dict[str, tuple[dict[str, float], dict[str, str | None]]] = {}
-        self._path_cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        # per-source trees and paths, bounded: memory follows what a solve touches at a time
+        self._arrays = Memo(max_bytes=512 << 20)
+        self._reach = Memo(max_bytes=256 << 20)
+        self._paths = Memo(max_bytes=128 << 20)
 
     # -- paths -----------------------------------------------------------------
     def tree_arrays(self, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +111,9 @@ class Network:
         With latencies well above the tolerance this is exactly the rule "the
         shortest path, ties by the lexicographically smallest sequence".
         """
-        got = self._arrays.get(source)
-        if got is not None:
-            return got
+        return self._arrays.get(source, lambda: self._shortest_tree(source))
+
+    def _shortest_tree(self, source: str) -> tuple[np.ndarray, np.ndarray]:
         from scipy.sparse.csgraph import dijkstra
 
         s = self.pos[source]
@@ -130,7 +133,6 @@ class Network:
             order = multi[np.lexsort((self.id_rank[multi], dist[multi]))]
             for v in order:
                 pred[v] = self._smallest_sequence(eu[tight & (ev == v)], v, pred)
-        self._arrays[source] = (dist, pred)
         return dist, pred
 
     def _smallest_sequence(self, options: np.ndarray, v: int, pred: np.ndarray) -> int:
@@ -178,23 +180,14 @@ class Network:
                     queued.add(w)
                     heapq.heappush(heap, (float(dist[w]), int(self.id_rank[w]), w))
 
-    def _tree(self, source: str) -> tuple[dict[str, float], dict[str, str | None]]:
-        """The tree of :meth:`tree_arrays` as dictionaries keyed by node id."""
-        tree = self._trees.get(source)
-        if tree is not None:
-            return tree
-        dist_a, pred_a = self.tree_arrays(source)
-        reach = np.flatnonzero(np.isfinite(dist_a))
-        ids = self.ids
-        dist = {ids[i]: float(dist_a[i]) for i in reach}
-        pred = {ids[i]: (ids[pred_a[i]] if pred_a[i] >= 0 else None) for i in reach}
-        tree = (dist, pred)
-        self._trees[source] = tree
-        return tree
-
     def reachable(self, source: str) -> dict[str, float]:
         """Nodes reachable from ``source`` with their path latency in seconds."""
-        return self._tree(source)[0]
+
+        def build() -> dict[str, float]:
+            dist = self.tree_arrays(source)[0]
+            return {self.ids[i]: float(dist[i]) for i in np.flatnonzero(np.isfinite(dist))}
+
+        return self._reach.get(source, build)
 
     def can_reach(self, source: str, target: str) -> bool:
         """Whether a path from ``source`` to ``target`` exists."""
@@ -205,10 +198,9 @@ class Network:
 
         Raises ``KeyError`` when ``target`` cannot be reached.
         """
-        key = (source, target)
-        cached = self._path_cache.get(key)
-        if cached is not None:
-            return cached
+        return self._paths.get((source, target), lambda: self._path(source, target))
+
+    def _path(self, source: str, target: str) -> tuple[str, ...]:
         dist, pred = self.tree_arrays(source)
         i = self.pos[target]
         if not np.isfinite(dist[i]):
@@ -217,9 +209,7 @@ class Network:
         while i >= 0:
             out.append(self.ids[i])
             i = pred[i]
-        path = tuple(reversed(out))
-        self._path_cache[key] = path
-        return path
+        return tuple(reversed(out))
 
     def directions(self, frm: np.ndarray, to: np.ndarray) -> np.ndarray:
         """Direction indices of the links from positions ``frm`` to ``to`` (adjacent pairs)."""

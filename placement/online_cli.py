@@ -34,8 +34,8 @@ def add_trace_parser(sub) -> None:
 
 def add_online_parser(sub) -> None:
     s = sub.add_parser("online", help="run an online placement policy on a demand trace (regret against hindsight)")
-    s.add_argument("instance", metavar="INSTANCE")
-    s.add_argument("trace", metavar="TRACE")
+    s.add_argument("instance", metavar="INSTANCE", nargs="?")
+    s.add_argument("trace", metavar="TRACE", nargs="?")
     s.add_argument("--resources", metavar="RTRACE", help="resource trace (node speed / link bandwidth factors)")
     s.add_argument("--policy", "-p", help="policy name (see --list)")
     s.add_argument("--compare", metavar="P1,P2,...", help="run several policies and print the comparison table")
@@ -86,13 +86,15 @@ def _options(items: list[str] | None) -> dict:
 
 
 def _cmd_online(args: argparse.Namespace) -> int:
-    from solvers.online.registry import get_policy, parse_options, policies
+    from solvers.online.registry import get_policy, option_help, parse_options, policies
 
     from .report import table
 
     if args.list:
-        print(table(["policy", "summary", "options"], [[p.name, p.summary, p.option_help()] for p in policies()]))
+        print(table(["policy", "summary", "options"], [[p.name, p.summary, option_help(p)] for p in policies()]))
         return 0
+    if args.instance is None or args.trace is None:
+        raise InputError("idnplan online: give INSTANCE and TRACE (or --list)")
     names = [n.strip() for n in args.compare.split(",") if n.strip()] if args.compare else ([args.policy] if args.policy else [])
     if not names:
         raise InputError("idnplan online: give --policy NAME or --compare P1,P2 (see --list)")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .fileio import atomic_write_text, dump_json, parse_model, read_document
 from .routes import Route, RouteError, Segment
+from .schema import Ident
 
 
 class PlanStatus(str, Enum):
@@ -61,7 +62,7 @@ class PlanSegment(BaseModel):
     """
 
     model_config = _PLAN
-    node: str
+    node: Ident
     layers: tuple[int, int] | None = None
     ops: list[str] | None = Field(default=None, description="Operator names of the model's graph computed here (instead of `layers`)")
 
@@ -77,7 +78,7 @@ class PlanSegment(BaseModel):
 class PlanRoute(BaseModel):
     model_config = _PLAN
     demand: int
-    model: str
+    model: Ident
     share: Share
     segments: list[PlanSegment]
     latency_s: float | None = None
@@ -113,8 +114,8 @@ class Plan(BaseModel):
     """A plan file (JSON). See DESIGN.md, "Plan file"."""
 
     model_config = _PLAN
-    instance: str
-    method: str
+    instance: Ident
+    method: Ident
     status: PlanStatus
     objective: float | None = None
     bound: float | None = None
@@ -125,7 +126,7 @@ class Plan(BaseModel):
     termination: Termination | None = None
     seed: int | None = None
     options: dict = Field(default_factory=dict, description="Method options used")
-    storage: dict[str, dict[str, list[tuple[int, int]]]]
+    storage: dict[Ident, dict[Ident, list[tuple[int, int]]]]
     routes: list[PlanRoute]
     metrics: PlanMetrics | None = None
     stats: dict = Field(default_factory=dict, description="Method statistics (model size, iterations, times)")

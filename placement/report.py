@@ -131,7 +131,7 @@ def plan_text(instance: Instance, plan: Plan) -> str:
     return "\n".join(parts)
 
 
-def evaluation_text(instance: Instance, plan: Plan, ev: Evaluation) -> str:
+def evaluation_text(ev: Evaluation) -> str:
     """An evaluation as text: recomputed routes, loads, violations, mismatches."""
     rows = []
     for r in ev.routes:
@@ -147,16 +147,16 @@ def evaluation_text(instance: Instance, plan: Plan, ev: Evaluation) -> str:
     ]
     busy = sorted(ev.nodes.items(), key=lambda kv: -kv[1]["utilization"])[:10]
     parts += ["", table(
-        ["node", "device", "utilization", "memory_used", "memory_capacity"],
-        [[k, n["device"], f"{n['utilization']:.4f}", fmt_bytes(n["memory_bytes"]), fmt_bytes(n["memory_capacity_bytes"])] for k, n in busy],
-        "llrrr",
+        ["node", "device", "utilization", "waiting_factor", "memory_used", "memory_capacity"],
+        [[k, n["device"], f"{n['utilization']:.4f}", fmt_num(n["waiting_factor"], 4), fmt_bytes(n["memory_bytes"]), fmt_bytes(n["memory_capacity_bytes"])] for k, n in busy],
+        "llrrrr",
     )]
     if ev.links:
         top = sorted(ev.links.items(), key=lambda kv: -kv[1]["utilization"])[:10]
         parts += ["", table(
-            ["link direction", "load_bytes_per_s", "bandwidth_bytes_per_s", "utilization"],
-            [[k, f"{l['load_bytes_per_s']:,.1f}", f"{l['bandwidth_bytes_per_s']:,.0f}", f"{l['utilization']:.4f}"] for k, l in top],
-            "lrrr",
+            ["link direction", "load_bytes_per_s", "bandwidth_bytes_per_s", "utilization", "waiting_factor"],
+            [[k, f"{l['load_bytes_per_s']:,.1f}", f"{l['bandwidth_bytes_per_s']:,.0f}", f"{l['utilization']:.4f}", fmt_num(l["waiting_factor"], 4)] for k, l in top],
+            "lrrrr",
         )]
     if ev.violations:
         parts += ["", "violations:"] + [f"  {v}" for v in ev.violations]

@@ -15,6 +15,7 @@ Each problem names the file and the field path.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import math
 from collections import defaultdict
@@ -24,7 +25,7 @@ import networkx as nx
 
 from .errors import Problem
 from .network import Link, Network
-from .schema import DeviceSpec, InstanceSpec, LayerSpec
+from .schema import DeviceSpec, InstanceSpec, LayerSpec, graph_layer_problems
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -105,11 +106,13 @@ def check_semantics(
     builtin: set[str],
     file: str | None,
     network: Network | None = None,
+    graphs: dict | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """Checks that need a schema-valid instance; returns problems and warnings.
 
     ``layers`` maps a model index to (its layers, the file they come from, the
-    field path prefix for messages); ``devices`` is the merged catalog.
+    field path prefix for messages); ``devices`` is the merged catalog;
+    ``graphs`` maps a model index to the graph of its profile file, if any.
     """
     problems: list[Problem] = []
     warnings: list[str] = []
@@ -134,11 +137,12 @@ def check_semantics(
             if missing:
                 more = f" (and {len(missing) - 1} more layers)" if len(missing) > 1 else ""
                 problems.append(Problem(lfile, f"{prefix}[{missing[0]}].latency_s", f"no latency for device type '{dev}' (used by node '{used[dev]}'), which has no throughput figure in the catalog; give latency_s['{dev}'] for every layer of model '{model.id}', or effective_macs_per_s / peak_flops for the device type{more}"))
-        for dev in sorted({k for layer in model_layers for k in layer.latency_s}):
-            if dev not in devices and not dev.startswith("host"):
-                warnings.append(f"{lfile}: {prefix}: latency_s names device type '{dev}', which no catalog entry defines; it is ignored{_suggest(dev, known)}")
+        problems.extend(_unknown_devices(model_layers, lfile, prefix, devices, known))
         if model.graph is not None:
             _check_graph(model.graph, len(model_layers), f"models[{i}].graph", file, problems)
+            problems.extend(_unknown_devices(model.graph.nodes, file, f"models[{i}].graph.nodes", devices, known))
+        elif graphs and i in graphs:
+            problems.extend(_unknown_devices(graphs[i].nodes, lfile, "graph.nodes", devices, known))
     if problems:
         return problems, warnings
 
@@ -183,19 +187,28 @@ def check_semantics(
     return problems, warnings
 
 
+_PER_DEVICE = ("latency_s", "latency_source", "latency_spread_s", "energy_j", "energy_source")
+
+
+def _unknown_devices(items, file: str | None, prefix: str, devices: dict, known: list[str]) -> list[Problem]:
+    """Per-device figures (of layers or graph nodes) must name a device type of the
+    catalog (or the profiling host, ``host-*``): a misspelt name would silently
+    fall back to the catalog's estimate. One problem per field and name."""
+    out: list[Problem] = []
+    reported: set[tuple[str, str]] = set()
+    for j, item in enumerate(items):
+        for field in _PER_DEVICE:
+            for dev in getattr(item, field, None) or {}:
+                if dev in devices or dev.startswith("host-") or (field, dev) in reported:
+                    continue
+                reported.add((field, dev))
+                out.append(Problem(file, f"{prefix}[{j}].{field}", f"unknown device type '{dev}'{_suggest(dev, known)}: per-device figures must name a device type of the catalog or the instance's devices, or the profiling host (host-*)"))
+    return out
+
+
 def _check_graph(graph, n_layers: int, prefix: str, file: str | None, out: list[Problem]) -> None:
     """Graph nodes must map into the chain consistently: a node's inputs lie in its layer or earlier."""
-    layer = {"input": -1}
-    for j, node in enumerate(graph.nodes):
-        if node.layer is None:
-            continue
-        if node.layer >= n_layers:
-            out.append(Problem(file, f"{prefix}.nodes[{j}].layer", f"layer {node.layer} does not exist (the model has {n_layers} layers)"))
-            continue
-        layer[node.name] = node.layer
-        for src in node.inputs:
-            if layer.get(src, -1) > node.layer:
-                out.append(Problem(file, f"{prefix}.nodes[{j}].layer", f"node '{node.name}' in layer {node.layer} reads '{src}' from the later layer {layer[src]}"))
+    out.extend(Problem(file, f"{prefix}.{path}", message) for path, message in graph_layer_problems(graph, n_layers))
 
 
 def storable_on_some_path(
@@ -216,14 +229,7 @@ def storable_on_some_path(
         """Largest end index e such that layers start..e-1 fit in cap."""
         if cap == math.inf:
             return n
-        lo, hi = start, n
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if prefix[mid] - prefix[start] <= cap * (1 + 1e-12):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return max(start, bisect.bisect_right(prefix, prefix[start] + cap * (1 + 1e-12), lo=start) - 1)
 
     dist = network.reachable(origin)
     for target in sorted(dist, key=lambda t: (dist[t], t)):

@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -21,7 +22,7 @@ from .counting import ELEMENTWISE_COST
 from .energy import estimated_host_power_w, open_meter
 from .estimate import device_assumptions, estimate_layers, estimate_nodes
 from .graph import graph_section
-from .latency import HostTiming, measure_host
+from .latency import HostTiming, measure_host, reliability_warnings
 from .loader import LoadedModel, load_model
 
 DTYPES = ("float32", "float16", "int8")
@@ -47,7 +48,11 @@ def _resolve_devices(devices) -> list[str]:
     catalog = builtin_catalog()
     if devices is None or devices == "all":
         return list(catalog)
+    if not isinstance(devices, str) and len(devices) == 0:
+        return []  # the API's way to skip device estimates
     names = [d.strip() for d in (devices.split(",") if isinstance(devices, str) else devices) if d.strip()]
+    if not names:
+        raise InputError(f"--devices names no device type (got {devices!r}); leave it out for the whole catalog, or name some of: {', '.join(catalog)}")
     unknown = [d for d in names if d not in catalog]
     if unknown:
         raise InputError(f"unknown device type(s) {', '.join(unknown)}; known: {', '.join(catalog)}")
@@ -60,7 +65,11 @@ def _example_inputs(shapes, example_input) -> tuple:
     if shapes and isinstance(shapes[0], int):
         shapes = [tuple(shapes)]
     gen = torch.Generator().manual_seed(0)  # fixed input, global RNG untouched
-    return tuple(torch.randn(tuple(s), generator=gen) for s in shapes)
+    try:
+        return tuple(torch.randn(tuple(s), generator=gen) for s in shapes)
+    except (RuntimeError, ValueError, OverflowError) as exc:  # the allocator, or a dimension torch cannot index
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot create an input of shape {[list(s) for s in shapes]}: {first[:200]}") from None
 
 
 def _shared_params(chain: Chain) -> dict[str, list[int]]:
@@ -103,28 +112,71 @@ def _measure(model, chain, args, dtype, device, warmup, repeats, threads, notes)
     return timing, meter
 
 
-def profile_model(
-    model: torch.nn.Module | str,
-    input_shape=(1, 3, 224, 224),
-    *,
-    example_input=None,
-    name: str | None = None,
-    source: str | None = None,
-    accuracy: float | None = None,
-    task: str | None = None,
-    devices=None,
-    latency: bool = True,
-    dtype: str = "float32",
-    warmup: int = 3,
-    repeats: int = 20,
-    threads: int | None = None,
-    device: str = "cpu",
-    tracer: str = "auto",
-    host_power_w: float | None = None,
-    graph: bool = True,
-    return_chain: bool = False,
-):
-    """Profile a PyTorch model layer by layer.
+@dataclass(frozen=True)
+class Timing:
+    """How host latency and energy are measured.
+
+    ``measure`` False skips measurement (counts and device estimates only);
+    ``warmup``/``repeats``/``threads`` are the settings of
+    :func:`profiling.latency.measure_host`; ``device`` is where the model runs
+    (``cpu`` or ``cuda``); ``power_w`` is the host power to assume when energy
+    cannot be read.
+    """
+
+    measure: bool = True
+    warmup: int = 3
+    repeats: int = 20
+    threads: int | None = None
+    device: str = "cpu"
+    power_w: float | None = None
+
+
+#: No host measurement: counts and device estimates only (fast and deterministic).
+NO_TIMING = Timing(measure=False)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Profile metadata; each field left None is filled from torchvision's weight metadata when known."""
+
+    name: str | None = None
+    source: str | None = None
+    accuracy: float | None = None
+    task: str | None = None
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A model captured once: the loaded model, its chain of cut positions and the example inputs."""
+
+    loaded: LoadedModel
+    chain: Chain
+    args: tuple
+
+
+def capture_model(model, input_shape=(1, 3, 224, 224), *, example_input=None, tracer: str = "auto") -> Captured:
+    """Step 1: load (a module, a MODEL string or a :class:`LoadedModel`) and capture the chain of cuts.
+
+    ``input_shape`` gives the shape(s) of a fixed random normal input (seed
+    0) unless ``example_input`` is given; ``tracer`` is ``auto``, ``fx`` or
+    ``export`` (:func:`profiling.capture.trace`).
+    """
+    if isinstance(model, str):
+        loaded = load_model(model)
+    elif isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        loaded = LoadedModel(model=model, name=type(model).__name__, source=f"{type(model).__module__}.{type(model).__qualname__}")
+    args = _example_inputs(input_shape, example_input)
+    cap = capture(loaded.model, args, tracer)
+    if not cap.nodes:
+        raise InputError(f"model '{loaded.name}' computes nothing from its input (no operators were captured: an identity, or a forward() that returns a constant); nothing to profile")
+    return Captured(loaded, build_chain(cap), args)
+
+
+def profile_model(model, input_shape=(1, 3, 224, 224), *, example_input=None, devices=None, dtype: str = "float32",
+                  timing: Timing = Timing(), meta: Meta = Meta(), tracer: str = "auto", graph: bool = True) -> ProfileSpec:
+    """Profile a PyTorch model layer by layer: :func:`capture_model`, then :func:`profile_captured`.
 
     Parameters
     ----------
@@ -136,46 +188,49 @@ def profile_model(
         Shape(s) of the example input(s); a fixed random normal input (seed 0).
     example_input : torch.Tensor or tuple, optional
         Use these inputs instead of random ones.
-    name, source, accuracy, task : optional
-        Profile metadata; filled from torchvision weight metadata when known.
-    devices : "all", list of str, comma-separated str, or None
-        Catalog device types to estimate for (None or "all": the whole catalog).
-    latency : bool
-        Measure host latency and energy (False: counts and estimates only).
-    dtype : {"float32", "float16", "int8"}
-        Precision the byte figures describe (and the host runs, where native).
-    warmup, repeats, threads : int
-        Host timing settings (see :func:`profiling.latency.measure_host`).
-    device : {"cpu", "cuda"}
-        Where host latency is measured (the model is moved there).
+    devices, dtype, timing, meta, graph
+        See :func:`profile_captured`.
     tracer : {"auto", "fx", "export"}
         Graph capture (see :func:`profiling.capture.trace`).
-    host_power_w : float, optional
-        Host power to assume when energy cannot be measured.
-    graph : bool
-        Include the dataflow graph (``graph`` section, one entry per compute
-        node) for DAG-aware methods such as ``dag-mincut``.
-    return_chain : bool
-        Also return the :class:`~profiling.chain.Chain` (for :func:`split_model`).
 
     Returns
     -------
-    ProfileSpec, or (ProfileSpec, Chain)
+    ProfileSpec
+        The profile (``capture_model`` + ``profile_captured`` also give the
+        :class:`~profiling.chain.Chain`, for :func:`split_model`).
     """
+    captured = capture_model(model, input_shape, example_input=example_input, tracer=tracer)
+    return profile_captured(captured, devices=devices, dtype=dtype, timing=timing, meta=meta, graph=graph)
+
+
+def profile_captured(captured: Captured, *, devices=None, dtype: str = "float32", timing: Timing = Timing(),
+                     meta: Meta = Meta(), graph: bool = True) -> ProfileSpec:
+    """Step 2: count, measure (``timing``) and estimate (``devices``) a captured model.
+
+    Parameters
+    ----------
+    devices : "all", list of str, comma-separated str, or None
+        Catalog device types to estimate for (None or "all": the whole
+        catalog; an empty list: none).
+    dtype : {"float32", "float16", "int8"}
+        Precision the byte figures describe (and the host runs, where native).
+    timing : Timing
+        Host measurement settings (:data:`NO_TIMING` to skip it).
+    meta : Meta
+        Profile metadata (name, source, accuracy, task).
+    graph : bool
+        Include the dataflow graph (``graph`` section, one entry per compute
+        node) for DAG-aware methods such as ``dag-mincut``.
+    """
+    loaded, chain, args = captured.loaded, captured.chain, captured.args
+    name, source, accuracy, task = meta.name, meta.source, meta.accuracy, meta.task
+    latency, warmup, repeats, threads, device, host_power_w = timing.measure, timing.warmup, timing.repeats, timing.threads, timing.device, timing.power_w
     if dtype not in DTYPES:
         raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got '{dtype}'")
     if device not in ("cpu", "cuda"):
         raise InputError(f"device must be 'cpu' or 'cuda', got '{device}'")
-    if isinstance(model, str):
-        loaded = load_model(model)
-    elif isinstance(model, LoadedModel):
-        loaded = model
-    else:
-        loaded = LoadedModel(model=model, name=type(model).__name__, source=f"{type(model).__module__}.{type(model).__qualname__}")
     module = loaded.model
     device_names = _resolve_devices(devices)
-    args = _example_inputs(input_shape, example_input)
-    chain = build_chain(capture(module, args, tracer))
     cap = chain.capture
     elem = DTYPE_BYTES[dtype]
     notes: dict[str, str] = {}
@@ -217,8 +272,7 @@ def profile_model(
         "graph": graph_data,
         "notes": f"input shapes {[list(a.shape) for a in args]}" if len(args) > 1 else None,
     }
-    profile = ProfileSpec.model_validate({k: v for k, v in data.items() if v is not None})
-    return (profile, chain) if return_chain else profile
+    return parse_model(ProfileSpec, {k: v for k, v in data.items() if v is not None}, "the profile", None)
 
 
 def _host_figures(timing: HostTiming | None, meter, host_power_w: float | None, device: str, notes: dict) -> dict:
@@ -247,6 +301,13 @@ def _host_figures(timing: HostTiming | None, meter, host_power_w: float | None, 
         f"sum of layers / whole model = {timing.sum_ratio:.3f}"
     )
     notes[f"energy.{name}"] = energy_note
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        load = None
+    warned = reliability_warnings(timing.model_median_s, timing.model_spread_s, load, os.cpu_count())
+    if warned:
+        info["notes"] = "; ".join(warned)
     info.update(
         threads=timing.threads,
         measured_latency_s=_sig(timing.model_median_s),

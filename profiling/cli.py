@@ -10,11 +10,12 @@ import argparse
 import math
 import sys
 
+from placement.cliargs import max_threads
 from placement.errors import InputError
 from placement.report import fmt_bytes, table
 from placement.schema import ProfileSpec
 
-from .api import profile_model, write_profile
+from .api import Meta, Timing, profile_model, write_profile
 from .loader import parse_input_shape
 
 
@@ -79,26 +80,24 @@ def profile_summary(profile: ProfileSpec) -> str:
 def profile_from_args(args: argparse.Namespace) -> int:
     """Run ``idnplan profile`` from parsed arguments; returns the exit code."""
     shapes = parse_input_shape(args.input_shape)
-    devices = getattr(args, "devices", "") or None
-    if getattr(args, "threads", None) is not None and args.threads < 1:
-        raise InputError(f"--threads must be >= 1, got {args.threads}")
+    devices = getattr(args, "devices", None)
+    threads = getattr(args, "threads", None)
+    if threads is not None and not 1 <= threads <= max_threads():
+        raise InputError(f"--threads must be between 1 and {max_threads()}, got {threads}")
     if getattr(args, "repeats", 20) < 1:
         raise InputError(f"--repeats must be >= 1, got {args.repeats}")
-    profile = profile_model(
-        args.model,
-        shapes,
-        devices=devices,
-        latency=not args.no_latency,
-        dtype=args.dtype,
-        repeats=getattr(args, "repeats", 20),
-        threads=getattr(args, "threads", None),
-        device=getattr(args, "device", "cpu"),
-        name=getattr(args, "name", None),
-    )
+    try:
+        timing = Timing(measure=not args.no_latency, repeats=getattr(args, "repeats", 20), threads=threads, device=getattr(args, "device", "cpu"))
+        profile = profile_model(args.model, shapes, devices=devices, dtype=args.dtype, timing=timing, meta=Meta(name=getattr(args, "name", None)))
+    except SystemExit as exc:  # the user's model code exited (in a factory or in forward)
+        raise InputError(f"the model's code called sys.exit({exc.code!r}) while being profiled; nothing was written") from None
     if not getattr(args, "quiet", False):
         print(profile_table(profile))
         print(profile_summary(profile))
-    if args.out:
+    if profile.host is not None and profile.host.notes:  # unreliable measurements: say so even with --quiet
+        for note in profile.host.notes.split("; "):
+            print(f"warning: {note}", file=sys.stderr)
+    if getattr(args, "out", None) is not None:
         write_profile(profile, args.out)
         print(f"profile written to {args.out}", file=sys.stderr if getattr(args, "quiet", False) else sys.stdout)
     return 0

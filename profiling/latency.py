@@ -78,6 +78,37 @@ class HostTiming:
         return self.layer_sum_s / self.model_median_s if self.model_median_s > 0 else float("nan")
 
 
+#: Above this interquartile spread relative to the median, measured figures are flagged unreliable.
+UNRELIABLE_SPREAD = 0.25
+
+
+def reliability_warnings(median_s: float, spread_s: float, load_1min: float | None = None, cpus: int | None = None) -> list[str]:
+    """Warnings that measured latencies are unreliable (empty when they look sound).
+
+    Parameters
+    ----------
+    median_s, spread_s : float
+        Median and interquartile range of the whole-model runs, seconds.
+    load_1min : float, optional
+        The machine's 1-minute load average (``os.getloadavg()[0]``).
+    cpus : int, optional
+        CPUs of the machine (``os.cpu_count()``).
+    """
+    out = []
+    if median_s > 0 and spread_s > UNRELIABLE_SPREAD * median_s:
+        out.append(
+            f"measured latencies are unreliable: the whole-model runs spread by {100 * spread_s / median_s:.0f} % of their "
+            f"median (interquartile range {spread_s * 1e3:.3f} ms against {median_s * 1e3:.3f} ms; above "
+            f"{100 * UNRELIABLE_SPREAD:.0f} % other work is competing for the machine); profile again on an idle machine"
+        )
+    if load_1min is not None and cpus and load_1min > cpus:
+        out.append(
+            f"measured latencies are unreliable: the machine's load average {load_1min:.2f} exceeds its {cpus} CPUs "
+            "(other processes were competing for the cores); profile again on an idle machine"
+        )
+    return out
+
+
 def _iqr(xs: list[float]) -> float:
     if len(xs) < 4:
         return max(xs) - min(xs) if xs else 0.0

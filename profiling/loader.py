@@ -137,6 +137,8 @@ def load_callable(spec: str) -> LoadedModel:
         module = importlib.import_module(modname)
     except ModuleNotFoundError as exc:
         raise InputError(f"cannot import '{modname}' for MODEL '{spec}': {exc}") from None
+    except SystemExit as exc:
+        raise InputError(f"importing '{modname}' called sys.exit({exc.code!r}); a model module must not exit") from None
     except Exception as exc:  # noqa: BLE001 - the user's module failed while importing
         raise InputError(f"importing '{modname}' failed: {type(exc).__name__}: {exc}") from None
     obj = module
@@ -149,6 +151,8 @@ def load_callable(spec: str) -> LoadedModel:
     elif callable(obj):
         try:
             model = obj()
+        except SystemExit as exc:
+            raise InputError(f"calling {spec}() called sys.exit({exc.code!r}) instead of returning a torch.nn.Module") from None
         except Exception as exc:  # noqa: BLE001
             raise InputError(f"calling {spec}() failed: {type(exc).__name__}: {exc}") from None
     else:
@@ -176,9 +180,19 @@ def load_model(spec: str) -> LoadedModel:
     return load_callable(spec)
 
 
+#: Most elements of all example inputs together (1 GiB at float32): a profile
+#: of a bigger input would not fit the host's memory, and no model needs it.
+MAX_INPUT_ELEMENTS = 2**28
+
+
 def parse_input_shape(text: str) -> list[tuple[int, ...]]:
-    """``"1,3,224,224"`` -> ``[(1, 3, 224, 224)]``; several inputs separated by ``;``."""
+    """``"1,3,224,224"`` -> ``[(1, 3, 224, 224)]``; several inputs separated by ``;``.
+
+    Raises :class:`InputError` for anything but positive integers, and for
+    inputs of more than :data:`MAX_INPUT_ELEMENTS` elements in all.
+    """
     shapes = []
+    total = 0
     for part in str(text).split(";"):
         try:
             dims = tuple(int(x) for x in part.replace(" ", "").split(",") if x != "")
@@ -186,5 +200,11 @@ def parse_input_shape(text: str) -> list[tuple[int, ...]]:
             raise InputError(f"--input-shape must be comma-separated positive integers, got '{text}'") from None
         if not dims or any(d <= 0 for d in dims):
             raise InputError(f"--input-shape must be comma-separated positive integers, got '{text}'")
+        size = 1
+        for d in dims:
+            size *= d
+        total += size
+        if total > MAX_INPUT_ELEMENTS:
+            raise InputError(f"--input-shape '{text}' has {total:,} elements, more than the limit of {MAX_INPUT_ELEMENTS:,} (1 GiB at float32)")
         shapes.append(dims)
     return shapes

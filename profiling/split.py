@@ -139,7 +139,7 @@ def split_model(
         Layer index of the profile: the head computes layers ``0..cut``.
     chain : Chain, optional
         A chain already built for this model and input (e.g.
-        ``profile_model(..., return_chain=True)``), to skip capturing again.
+        ``capture_model(...).chain``), to skip capturing again.
 
     Returns
     -------

@@ -17,14 +17,23 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import math
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from placement.errors import TimeLimitReached
 from placement.instance import Demand, Instance, Model
 from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, transfer_s, within
+from placement.memo import Memo
 from placement.routes import Route, Segment
+
+from .registry import MethodError, Option
+
+#: Routes costed in one array operation at most (chains x cut choices), so a time limit is checked often.
+BLOCK_ENTRIES = 1 << 20
 
 
 @functools.lru_cache(maxsize=256)
@@ -32,8 +41,9 @@ def cut_combinations(n_layers: int, k: int) -> np.ndarray:
     """All increasing (k-1)-tuples of cut points in 1..n-1, as an int array (M, k-1)."""
     if k == 1:
         return np.zeros((1, 0), dtype=np.int64)
-    combos = list(itertools.combinations(range(1, n_layers), k - 1))
-    return np.array(combos, dtype=np.int64).reshape(len(combos), k - 1)
+    m = math.comb(n_layers - 1, k - 1)
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(1, n_layers), k - 1)), dtype=np.int64, count=m * (k - 1))
+    return flat.reshape(m, k - 1)
 
 
 class OriginTree:
@@ -102,22 +112,30 @@ class OriginTree:
         # link direction indices of the hop from the parent into each node, and back
         self.hop_fwd = np.concatenate([[-1], dirs]).astype(np.int64)
         self.hop_back = np.concatenate([[-1], dirs ^ 1]).astype(np.int64)
-        self.bounds_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.memo = Memo()  # derived per-tree tables: pair bounds per model, the path matrix
 
     def path_min(self, per_hop: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Minimum of ``per_hop[j]`` (the hop from j's parent into j) over the hops
         from ``a`` to ``b``, elementwise (each ``a`` an ancestor of its ``b``, or
         equal: then +inf)."""
-        full = getattr(self, "_full", None)
-        if full is None:  # node at each depth along the path to b, b itself included
-            full = np.concatenate([self.anc, np.full((len(self.nodes), 1), -1, dtype=np.int64)], axis=1)
-            full[np.arange(len(self.nodes)), self.depth] = np.arange(len(self.nodes))
-            self._full = full
+        full = self.memo.get("full", self._full_paths)
         rows = full[b]  # (C, D+1)
         vals = np.where(rows >= 0, per_hop[np.maximum(rows, 0)], np.inf)
         depth = np.arange(rows.shape[1])[None, :]
         vals = np.where((depth > self.depth[a][:, None]) & (depth <= self.depth[b][:, None]), vals, np.inf)
         return vals.min(axis=1)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the arrays, the node ids and index, and the derived tables."""
+        arrays = sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        return arrays + 150 * len(self.nodes) + self.memo.nbytes
+
+    def _full_paths(self) -> np.ndarray:
+        """Node at each depth along the path to every node, the node itself included."""
+        full = np.concatenate([self.anc, np.full((len(self.nodes), 1), -1, dtype=np.int64)], axis=1)
+        full[np.arange(len(self.nodes)), self.depth] = np.arange(len(self.nodes))
+        return full
 
     def path_nodes(self, a: int, b: int) -> list[int]:
         """Tree indices after ``a`` up to ``b`` on the path (``a`` an ancestor of ``b``)."""
@@ -166,16 +184,16 @@ class Prices:
     link: np.ndarray
     storage: dict[tuple[int, str], np.ndarray]
     forbidden: dict[tuple[int, str], np.ndarray]
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
 
     def path_sums(self, tree: OriginTree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per tree node: compute price, and link prices summed along the path (forward, back)."""
-        cache = self.__dict__.setdefault("_sums", {})
-        got = cache.get(id(tree))
-        if got is None:
+        def build():
             fwd = hop_take(self.link, tree.hop_fwd, 0.0)
             back = hop_take(self.link, tree.hop_back, 0.0)
-            got = cache[id(tree)] = (self.node[tree.node_idx], _path_sums(tree, fwd), _path_sums(tree, back))
-        return got
+            return (self.node[tree.node_idx], _path_sums(tree, fwd), _path_sums(tree, back))
+
+        return self.memo.get(tree.origin, build)
 
     def key_bound(self, lb_cost: np.ndarray) -> np.ndarray:
         """Lower bound on the reduced cost given a lower bound on the cost."""
@@ -228,10 +246,7 @@ class Block:
 
 def _segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per cut choice and segment: bounds (M, k+1), parameter bytes and peak activation (M, k)."""
-    got = model.cache.get(("segments", k))
-    if got is None:
-        got = model.cache[("segments", k)] = _build_segment_tables(model, k)
-    return got
+    return model.cache.get(("segments", k), lambda: _build_segment_tables(model, k))
 
 
 def _build_segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,19 +255,25 @@ def _build_segment_tables(model: Model, k: int) -> tuple[np.ndarray, np.ndarray,
     m = cuts.shape[0]
     bounds = np.concatenate([np.zeros((m, 1), np.int64), cuts, np.full((m, 1), n, np.int64)], axis=1)
     params = model.cum_param_bytes[bounds[:, 1:]] - model.cum_param_bytes[bounds[:, :-1]]
-    peak = np.zeros((m, k))
-    for s in range(k):
-        for row in range(m):
-            peak[row, s] = model.peak_activation_bytes[bounds[row, s] : bounds[row, s + 1]].max()
+    # range maximum of the per-layer peak activation: rmax[a, b] = max over layers a..b
+    act = model.peak_activation_bytes
+    rmax = np.full((n, n), -np.inf)
+    for a in range(n):
+        rmax[a, a:] = np.maximum.accumulate(act[a:])
+    peak = rmax[bounds[:, :-1], bounds[:, 1:] - 1]
     return bounds, params, peak
 
 
-def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.ndarray, prices: Prices | None = None, slo: float | None = None, residual: Residual | None = None) -> Block:
+def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.ndarray, prices: Prices | None = None, slo: float | None = None, residual: Residual | None = None, cut_range: tuple[int, int] | None = None) -> Block:
     """Latency, energy, cost (and reduced cost under ``prices``) of every (chain, cuts) route;
-    with ``residual``, ``ok`` also requires that the route fits the capacity left."""
+    with ``residual``, ``ok`` also requires that the route fits the capacity left.
+    ``cut_range`` restricts the cut choices to rows ``start..stop-1`` of :func:`cut_combinations`."""
     k = chains.shape[1]
     cuts = cut_combinations(model.n_layers, k)
     bounds, seg_params, seg_peak = _segment_tables(model, k)
+    if cut_range is not None:
+        rows = slice(*cut_range)
+        cuts, bounds, seg_params, seg_peak = cuts[rows], bounds[rows], seg_params[rows], seg_peak[rows]
     m = cuts.shape[0]
     c = chains.shape[0]
     send = np.concatenate([[model.input_bytes], model.out_bytes])  # bytes entering layer j
@@ -298,10 +319,7 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
 
 def _cum_by_device(model: Model, tree: OriginTree) -> np.ndarray:
     key = ("cum_by_device", tuple(d.name for d in tree.devices))
-    got = model.cache.get(key)
-    if got is None:
-        got = model.cache[key] = np.stack([model.cum_latency(d) for d in tree.devices])
-    return got
+    return model.cache.get(key, lambda: np.stack([model.cum_latency(d) for d in tree.devices]))
 
 
 def hop_take(per_direction: np.ndarray, hops: np.ndarray, fill: float) -> np.ndarray:
@@ -382,7 +400,7 @@ class CandidateSet:
     hold a better one, so the order is exactly by score (ties by expansion order).
     """
 
-    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None):
+    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None, deadline: float | None = None):
         self.instance = instance
         self.tree = tree
         self.demand = demand
@@ -393,6 +411,7 @@ class CandidateSet:
         self.slo = slo
         self.prices = prices
         self.residual = residual
+        self.deadline = deadline
         self.expanded = 0
 
     def _expand(self, upto: int) -> list[tuple[Block, np.ndarray]]:
@@ -405,13 +424,20 @@ class CandidateSet:
             model = self.models[int(m)]
             targets = np.sort(tgts[mids == m])
             for k in range(1, min(self.k_max, model.n_layers) + 1):
+                if self.deadline is not None and time.perf_counter() > self.deadline:
+                    raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
                 chains = self.tree.chains(k, targets)
                 if len(chains) == 0:
                     continue
-                blk = model_block(self.instance, self.tree, model, chains, self.prices, self.slo, self.residual)
-                flat = np.flatnonzero(blk.ok.ravel() & np.isfinite(blk.score.ravel()))
-                if len(flat):
-                    out.append((blk, flat[np.argsort(blk.score.ravel()[flat], kind="stable")]))
+                n_cuts = math.comb(model.n_layers - 1, k - 1)
+                step = max(1, BLOCK_ENTRIES // len(chains))  # bounded blocks: the clock is checked between them
+                for start in range(0, n_cuts, step):
+                    if start and self.deadline is not None and time.perf_counter() > self.deadline:
+                        raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
+                    blk = model_block(self.instance, self.tree, model, chains, self.prices, self.slo, self.residual, (start, min(n_cuts, start + step)))
+                    flat = np.flatnonzero(blk.ok.ravel() & np.isfinite(blk.score.ravel()))
+                    if len(flat):
+                        out.append((blk, flat[np.argsort(blk.score.ravel()[flat], kind="stable")]))
         return out
 
     def candidate(self, blk: Block, flat: int) -> Candidate:
@@ -449,6 +475,8 @@ class CandidateSet:
                 continue
             if self.expanded >= npairs or next_lb >= stop:
                 return
+            if self.deadline is not None and time.perf_counter() > self.deadline:
+                raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
             for blk, order in self._expand(min(npairs, self.expanded + step)):
                 blocks.append((blk, order))
                 heapq.heappush(heap, (float(blk.score.ravel()[order[0]]), len(blocks) - 1, 0))
@@ -475,9 +503,8 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     every further link it sends at least the smallest tensor the model can
     send; and the result comes back over every link.
     """
-    cached = tree.bounds_cache.get(model.id)
-    if cached is not None:
-        return cached
+    if ("bounds", model.id) in tree.memo:
+        return tree.memo.get(("bounds", model.id), None)
     n = model.n_layers
     lat = np.stack([model.latency(d) for d in tree.devices])  # (D, n)
     energy = lat * tree.power[:, None]
@@ -505,7 +532,8 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     inverse = inverse.ravel()
     lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
     out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
-    tree.bounds_cache[model.id] = out
+    tree.memo.get(("bounds", model.id), lambda: out)
+    instance.topology.trees.resize(tree.origin)
     return out
 
 
@@ -522,33 +550,28 @@ class NodeArrays:
 
 
 def node_arrays(instance: Instance) -> NodeArrays:
-    got = instance.cache.get("node_arrays")
-    if got is None:
-        names = sorted({n.device.name for n in instance.nodes})
-        code = {d: j for j, d in enumerate(names)}
-        got = instance.cache["node_arrays"] = NodeArrays(
+    return instance.cache.get("node_arrays", lambda: _node_arrays(instance))
+
+
+def _node_arrays(instance: Instance) -> NodeArrays:
+    names = sorted({n.device.name for n in instance.nodes})
+    code = {d: j for j, d in enumerate(names)}
+    return NodeArrays(
             devices=[instance.devices[d] for d in names],
             dev=np.array([code[n.device.name] for n in instance.nodes], dtype=np.int64),
             power=np.array([instance.devices[d].active_power_w for d in names]),
             memory=np.array([n.memory_bytes for n in instance.nodes]),
             ram=np.array([n.ram_bytes for n in instance.nodes]),
-            index_of_position=np.array([instance.node[i].index for i in instance.network.ids], dtype=np.int64),
-        )
-    return got
+        index_of_position=np.array([instance.node[i].index for i in instance.network.ids], dtype=np.int64),
+    )
 
 
 def origin_tree(instance: Instance, origin: str) -> OriginTree:
-    """The :class:`OriginTree` of ``origin``, cached on the instance."""
-    trees = instance.cache.setdefault("origin_trees", {})
-    tree = trees.get(origin)
-    if tree is None:
-        tree = trees[origin] = OriginTree(instance, origin)
-    return tree
+    """The :class:`OriginTree` of ``origin``, kept in the topology's bounded tree memo."""
+    return instance.topology.trees.get(origin, lambda: OriginTree(instance, origin))
 
 
-def _routes_option():
-    from .registry import Option
-
+def _routes_option() -> Option:
     return Option("routes", "str", "all", "'all' routes, or 'upward': only routes ending on the path towards the nearest cloud node (then optimal only within that scope)", ("all", "upward"))
 
 
@@ -560,8 +583,6 @@ def upward_targets(instance: Instance, origin: str) -> list[str]:
     """End nodes of ``routes=upward``: the path from ``origin`` to its nearest node of tier 'cloud'."""
     cloud = instance.nearest_of_tier(origin, "cloud")
     if cloud is None:
-        from .registry import MethodError
-
         raise MethodError(f"routes=upward needs a node of tier 'cloud' reachable from '{origin}'")
     return list(instance.path(origin, cloud))
 
@@ -576,6 +597,7 @@ def candidate_routes(
     respect_accuracy: bool = True,
     prices: Prices | None = None,
     residual: Residual | None = None,
+    deadline: float | None = None,
 ) -> CandidateSet:
     """Routes of ``demand`` ending at one of ``targets`` (default: any reachable
     node), with at most ``max_segments`` segments, whose segments fit their
@@ -607,4 +629,4 @@ def candidate_routes(
     mid = np.concatenate(mids) if mids else np.zeros(0, dtype=np.int64)
     tgt = np.concatenate(tgts) if tgts else np.zeros(0, dtype=np.int64)
     order = np.lexsort((tgt, mid, lb))
-    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual)
+    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual, deadline)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from placement.instance import Instance
-from placement.routes import Route
+from placement.routes import Route, route_figures
 
 from .candidates import Candidate, OriginTree
 
@@ -53,8 +53,6 @@ def column_from_candidate(instance: Instance, tree: OriginTree, cand: Candidate,
 
 def column_from_route(instance: Instance, route: Route, storage: set[int]) -> Column:
     """Resource use of any route, through the evaluator's route figures."""
-    from placement.routes import route_figures
-
     fig = route_figures(instance, route)
     compute = [(instance.node[v].index, t) for v, t in fig.compute_s.items()]
     links = []

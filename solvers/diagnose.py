@@ -22,9 +22,11 @@ from collections import defaultdict
 import numpy as np
 
 from placement.instance import Demand, Instance
+from placement.routes import route_figures
 
 from .candidates import candidate_routes, origin_tree
 from .columns import column_from_candidate
+from .splitdp import best_route, fastest_latency
 
 
 def class_reason(instance: Instance, demand: Demand) -> str | None:
@@ -34,7 +36,7 @@ def class_reason(instance: Instance, demand: Demand) -> str | None:
     best = max(models, key=lambda m: m.accuracy)
     if best.accuracy < demand.min_accuracy - 1e-12:
         return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best.accuracy:.4f}, model '{best.id}')"
-    fastest = candidate_routes(instance, demand, respect_slo=False).min_latency()
+    fastest = fastest_latency(instance, demand)
     if fastest is None:
         eligible = [m for m in models if m.accuracy >= demand.min_accuracy - 1e-12]
         largest_layer = min(float(m.param_bytes.max()) for m in eligible)
@@ -122,9 +124,34 @@ def saturated_resources(instance: Instance, master, sol, unserved: list[int] | N
     return out[:20] + ([f"... and {len(out) - 20} more saturated resources"] if len(out) > 20 else [])
 
 
+def one_route_reasons(instance: Instance) -> list[str]:
+    """Unsplittable routing: classes no single route can carry even alone, with the binding capacity."""
+    out = []
+    U = instance.max_utilization
+    for d in instance.demands:
+        if best_route(instance, d, capacity=True) is not None:
+            continue
+        free = best_route(instance, d, capacity=False)
+        if free is None:
+            continue  # no route at all: class_reason explains it
+        fig = route_figures(instance, free[0])
+        loads = [(d.rate_rps * t / U, f"node '{v}' at {d.rate_rps * t:.3f} utilization") for v, t in fig.compute_s.items()]
+        for (a, b), nbytes in fig.link_bytes.items():
+            bw = instance.network.link(a, b).bandwidth_bytes_per_s
+            loads.append((d.rate_rps * nbytes / (U * bw), f"link {a}->{b} at {d.rate_rps * nbytes:,.0f} B/s of {bw:,.0f} B/s"))
+        worst = max(loads)[1] if loads else "its route"
+        out.append(f"demand class {d.index} ({d.label}, {d.rate_rps:g} req/s): routing is unsplittable (one route per class) and no single route can carry the class within max_utilization {U:g}, "
+                   f"even alone; its best route would load {worst}; splitting it over several routes (options.routing: splittable) may fit")
+    return out
+
+
 def explain_integral_infeasible(instance: Instance, master, sol) -> list[str]:
-    """The relaxation serves every class with fractions of layers stored, yet no plan with whole layers exists."""
-    out = ["every class can be served if nodes could store fractions of layers, but no plan stores whole layers within parameter memory"]
+    """The relaxation serves every class (fractions of layers stored, fractions of routes), yet no integral plan exists."""
+    if instance.routing == "unsplittable":
+        reasons = one_route_reasons(instance)
+        if reasons:
+            return reasons
+    out = ["every class can be served if nodes could store fractions of layers" + (" and classes could split over routes" if instance.routing == "unsplittable" else "") + ", but no plan stores whole layers within parameter memory" + (" with one route per class" if instance.routing == "unsplittable" else "")]
     need: dict[int, float] = defaultdict(float)
     for (v, m, l), x in zip(master.x_keys, sol.x):
         if x > 1e-9:

@@ -28,6 +28,7 @@ from .candidates import candidate_routes, origin_tree
 from .capacity import Capacity
 from .columns import column_from_candidate
 from .registry import SolveOptions, register
+from .splitdp import fastest_latency
 
 
 def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str] | None, int | None]:
@@ -42,7 +43,7 @@ def _targets(instance: Instance, demand: Demand, family: str) -> tuple[list[str]
     return [node], 1
 
 
-def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: list[str] | None, k: int | None) -> str:
+def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: list[str] | None, k: int | None, deadline: float | None = None) -> str:
     label = f"demand class {demand.index} ({demand.label}, {demand.rate_rps:g} req/s)"
     models = instance.models_for(demand)
     best_acc = max(m.accuracy for m in models)
@@ -50,7 +51,10 @@ def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: l
         return f"{label}: no model of task '{demand.task}' meets min_accuracy {demand.min_accuracy:.4f} (best is {best_acc:.4f})"
     if targets == []:
         return f"{label}: {family} has no node it may use from origin '{demand.origin}'"
-    best = candidate_routes(instance, demand, targets=targets, max_segments=k, respect_slo=False).min_latency()
+    if targets is None:  # every route: the split DP, linear in the tree
+        best = fastest_latency(instance, demand, targets, k)
+    else:  # a baseline's few end nodes: enumerate them
+        best = candidate_routes(instance, demand, targets=targets, max_segments=k, respect_slo=False, deadline=deadline).min_latency()
     if best is None:
         return f"{label}: {family} has no route from origin '{demand.origin}'"
     if best > demand.max_latency_s * (1 + 1e-9):
@@ -58,8 +62,12 @@ def _why_unplaceable(instance: Instance, demand: Demand, family: str, targets: l
     return f"{label}: every {family} route meeting its SLO and accuracy floor exceeds the compute, link or memory capacity left by the classes placed before it"
 
 
-def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
-    """Place classes one by one in decreasing order of rate (see module docstring)."""
+def run_greedy(instance: Instance, opts: SolveOptions, family: str, explain: bool = True) -> Plan:
+    """Place classes one by one in decreasing order of rate (see module docstring).
+
+    Every phase stops at ``opts.deadline`` (:class:`TimeLimitReached`). With
+    ``explain`` False (a warm start), unplaceable classes are not diagnosed.
+    """
     start = time.perf_counter()
     cap = Capacity(instance)
     chosen: list[RouteChoice] = []
@@ -70,9 +78,11 @@ def run_greedy(instance: Instance, opts: SolveOptions, family: str) -> Plan:
         cand = None
         if targets != []:
             residual = cap.residual(demand.rate_rps)
-            cand = next(iter(candidate_routes(instance, demand, targets=targets, max_segments=k, residual=residual)), None)
+            cand = next(iter(candidate_routes(instance, demand, targets=targets, max_segments=k, residual=residual, deadline=opts.deadline)), None)
         if cand is None:
-            failures.append(_why_unplaceable(instance, demand, family, targets, k))
+            failures.append(_why_unplaceable(instance, demand, family, targets, k, opts.deadline) if explain else f"demand class {demand.index}: not placed")
+            if not explain:
+                break
             continue
         tree = origin_tree(instance, demand.origin)
         cap.commit(column_from_candidate(instance, tree, cand, set()), demand.rate_rps)

@@ -30,6 +30,7 @@ and the gap between them; ``status`` is ``optimal`` when the gap is within
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import time
@@ -38,13 +39,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from placement.build import RouteChoice, build_plan
-from placement.errors import InfeasibleError, SolverError
+from placement.errors import InfeasibleError, SolverError, TimeLimitReached
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
 from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, column_from_route
+from .diagnose import explain_infeasible, explain_integral_infeasible
+from .greedy import run_greedy
 from .master import Master
 from .registry import Option, SolveOptions, register
 
@@ -77,7 +80,7 @@ class BranchAndPrice:
         self.inst = instance
         self.opts = opts
         self.start = time.perf_counter()
-        self.deadline = self.start + opts.time_limit_s if opts.time_limit_s else math.inf
+        self.deadline = opts.deadline if opts.deadline is not None else (self.start + opts.time_limit_s if opts.time_limit_s else math.inf)
         self.master = Master(instance, threads=opts.threads, seed=opts.seed, verbose=opts.verbose)
         self.stats = Stats()
         self.incumbent: tuple[float, list[tuple[Route, float]]] | None = None
@@ -98,13 +101,17 @@ class BranchAndPrice:
     def left(self) -> float:
         return self.deadline - time.perf_counter()
 
+    def _clock(self) -> float | None:
+        """The deadline for route enumeration (None without a time limit)."""
+        return self.deadline if math.isfinite(self.deadline) else None
+
     def _columns(self, cls: int, prices=None, stop: float = math.inf, limit: int | None = None) -> list[Column]:
         demand = self.inst.demands[cls]
         tree = origin_tree(self.inst, demand.origin)
         out = []
         if prices is not None and self.forbidden:
             prices.forbidden = self._forbidden_arrays()
-        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls)).iterate(stop=stop):
+        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls), deadline=self._clock()).iterate(stop=stop):
             out.append(column_from_candidate(self.inst, tree, cand, self.master.storage_nodes))
             if limit is not None and len(out) >= limit:
                 break
@@ -172,12 +179,17 @@ class BranchAndPrice:
             t = time.perf_counter()
             new: list[Column] = []
             min_rc = 0.0
-            for cls in range(len(self.inst.demands)):
-                prices = self.master.prices(cls, sol.row_dual)
-                cols = self._priced(cls, prices)
-                if cols:
-                    min_rc += min(0.0, cols[0][1])
-                    new.extend(c for c, _ in cols)
+            try:
+                for cls in range(len(self.inst.demands)):
+                    prices = self.master.prices(cls, sol.row_dual)
+                    cols = self._priced(cls, prices)
+                    if cols:
+                        min_rc += min(0.0, cols[0][1])
+                        new.extend(c for c, _ in cols)
+            except TimeLimitReached:
+                self.stats.build_s += time.perf_counter() - t
+                self._add(new)
+                return best_bound, False, None, sol
             self.stats.build_s += time.perf_counter() - t
             best_bound = max(best_bound, sol.objective + min_rc / self.master.obj_scale)
             if not new:
@@ -193,7 +205,7 @@ class BranchAndPrice:
         if self.forbidden:
             prices.forbidden = self._forbidden_arrays()
         out = []
-        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls)).iterate(stop=-RC_TOL):
+        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls), deadline=self._clock()).iterate(stop=-RC_TOL):
             if cand.route in self.master.route_index:
                 continue  # in the pool already (e.g. blocked at this node)
             out.append((column_from_candidate(self.inst, tree, cand, self.master.storage_nodes), cand.score))
@@ -205,11 +217,11 @@ class BranchAndPrice:
     def initial_pool(self) -> None:
         """The greedy plan (an incumbent too) when greedy finds one, else the cheapest routes per class."""
         if self.scope == "all" and not self.enumerate_all:
-            from .greedy import run_greedy
-
+            # a warm start: at most a quarter of the time limit, no diagnosis of unplaced classes
+            budget = self.start + 0.25 * (self.deadline - self.start) if math.isfinite(self.deadline) else None
             try:
-                plan = run_greedy(self.inst, self.opts, "greedy")
-            except InfeasibleError:
+                plan = run_greedy(self.inst, dataclasses.replace(self.opts, deadline=budget), "greedy", explain=False)
+            except (InfeasibleError, TimeLimitReached):
                 plan = None
             if plan is not None:
                 cols = [column_from_route(self.inst, r.to_route(), self.master.storage_nodes) for r in plan.routes]
@@ -218,8 +230,11 @@ class BranchAndPrice:
                 return
         t = time.perf_counter()
         cols: list[Column] = []
-        for cls in range(len(self.inst.demands)):
-            cols.extend(self._columns(cls, limit=None if self.enumerate_all else INITIAL_ROUTES))
+        try:
+            for cls in range(len(self.inst.demands)):
+                cols.extend(self._columns(cls, limit=None if self.enumerate_all else INITIAL_ROUTES))
+        except TimeLimitReached:
+            self.stats.notes.append("time limit reached while building the initial routes")
         self.stats.build_s += time.perf_counter() - t
         self._add(cols)
 
@@ -236,8 +251,6 @@ class BranchAndPrice:
         self.initial_pool()
         lb, converged, duals, sol = self.column_generation()
         if sol.artificial.max(initial=0.0) > 1e-7 and converged:
-            from .diagnose import explain_infeasible
-
             raise InfeasibleError(explain_infeasible(self.inst, self.master, sol), method="milp")
         self.stats.lp_bound = lb
         complete = False
@@ -247,11 +260,9 @@ class BranchAndPrice:
             else:
                 bound, complete = self.branch_and_price(lb)
         else:
-            self.mip(max(1.0, self.left()) if self.left() < math.inf else None)
+            self.mip(max(0.2, self.left()) if self.left() < math.inf else None)
             bound = lb
         if self.incumbent is None and complete:
-            from .diagnose import explain_integral_infeasible
-
             raise InfeasibleError(explain_integral_infeasible(self.inst, self.master, sol), method="milp")
         return self.plan(bound)
 
@@ -264,12 +275,18 @@ class BranchAndPrice:
         Returns (bound valid for the whole problem, whether the search completed).
         """
         self.mip(max(0.5, 0.25 * self.left()) if self.left() < math.inf else None)
-        delta = (self.incumbent[0] - lb) if self.incumbent else math.inf
+        delta = max(0.0, self.incumbent[0] - lb) if self.incumbent else math.inf
         t = time.perf_counter()
         extra: list[Column] = []
-        for cls in range(len(self.inst.demands)):
-            prices = self.master.prices(cls, duals)
-            extra.extend(self._columns(cls, prices=prices, stop=delta * self.master.obj_scale + RC_TOL, limit=MAX_COMPLETION))
+        try:
+            for cls in range(len(self.inst.demands)):
+                prices = self.master.prices(cls, duals)
+                extra.extend(self._columns(cls, prices=prices, stop=delta * self.master.obj_scale + RC_TOL, limit=MAX_COMPLETION))
+        except TimeLimitReached:
+            self.stats.build_s += time.perf_counter() - t
+            self._add(extra)
+            self.mip(max(0.5, self.left()))
+            return lb, False
         self.stats.build_s += time.perf_counter() - t
         self._add(extra)
         self.stats.notes.append(f"reduced-cost completion: every route with reduced cost <= {delta:.3g} is in the model ({len(extra)} candidates)")
@@ -351,7 +368,7 @@ class BranchAndPrice:
     # -- result ------------------------------------------------------------------------
     def plan(self, bound: float) -> Plan:
         if self.incumbent is None:
-            raise SolverError("milp found no feasible plan within the time limit; the instance may still be feasible (raise --time-limit)")
+            raise TimeLimitReached(f"milp found no feasible plan within the time limit ({self.opts.time_limit_s:g} s); the instance may still be feasible (raise --time-limit)")
         objective, routes = self.incumbent
         self.stats.columns = len(self.master.columns)
         gap = max(0.0, (objective - bound) / max(abs(objective), 1e-12))
@@ -393,7 +410,12 @@ class BranchAndPrice:
     "Exact: branch-and-price over routes (column generation, HiGHS), certified bound and gap",
     exact=True,
     splitting=True,
+    queueing=("none", "ps"),
     options=(ROUTES_OPTION, ENUMERATE_OPTION),
 )
 def milp(instance: Instance, opts: SolveOptions) -> Plan:
+    if instance.queueing == "ps":  # waiting by outer approximation (solvers/milp_ps.py)
+        from .milp_ps import CongestedBranchAndPrice
+
+        return CongestedBranchAndPrice(instance, opts).run()
     return BranchAndPrice(instance, opts).run()

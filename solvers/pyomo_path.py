@@ -24,6 +24,7 @@ from placement.plan import Plan, PlanStatus, Termination
 
 from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
 from .columns import Column, column_from_candidate, storage_nodes
+from .diagnose import class_reason
 from .master import new_highs
 from .registry import MethodError, Option, SolveOptions, register
 
@@ -114,8 +115,6 @@ def milp_pyomo(instance: Instance, opts: SolveOptions) -> Plan:
     cols = enumerate_columns(instance, scope, opts.extra["max_routes"])
     missing = sorted({d.index for d in instance.demands} - {c.cls for c in cols})
     if missing:
-        from .diagnose import class_reason
-
         reasons = [class_reason(instance, instance.demands[r]) or f"demand class {r}: no route within routes={scope}" for r in missing]
         raise InfeasibleError(reasons, method="milp-pyomo")
     model = build_model(instance, cols)

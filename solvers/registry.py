@@ -29,7 +29,7 @@ from placement.instance import Instance
 from placement.plan import Failure, Plan
 
 #: Modules that register the built-in methods (imported on first use).
-BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.pyomo_path", "solvers.splitdp", "solvers.twotier", "solvers.mincut", "solvers.pareto.epsilon", "solvers.pareto.weights", "solvers.pareto.nsga")
+BUILTIN_MODULES = ("solvers.greedy", "solvers.milp", "solvers.relax", "solvers.pyomo_path", "solvers.splitdp", "solvers.twotier", "solvers.mincut", "solvers.online.methods", "solvers.pareto.epsilon", "solvers.pareto.weights", "solvers.pareto.nsga")
 
 
 class MethodError(IdnplanError):
@@ -139,6 +139,9 @@ class MethodInfo:
         Needs at least one node of each of these tiers.
     needs_graph : bool
         Needs models with a dataflow graph (``graph`` in profiles).
+    queueing : tuple of str
+        Congestion models (``options.queueing``) it plans for; a method that
+        plans load-blind is refused on ``ps`` instances.
     options : tuple of Option
         The options it takes.
     requires : tuple of str
@@ -156,6 +159,7 @@ class MethodInfo:
     min_segments: int = 1
     requires_tiers: tuple[str, ...] = ()
     needs_graph: bool = False
+    queueing: tuple[str, ...] = ("none",)
     options: tuple[Option, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -177,6 +181,8 @@ class MethodInfo:
             caps.append("tiers: " + "+".join(self.requires_tiers))
         if self.needs_graph:
             caps.append("model graphs")
+        if self.queueing != ("none",):
+            caps.append("queueing=" + "/".join(self.queueing))
         return caps
 
     def check(self, instance: Instance) -> None:
@@ -184,6 +190,8 @@ class MethodInfo:
         for pkg in self.requires:
             if importlib.util.find_spec(pkg) is None:
                 raise MissingDependencyError(pkg, f"method '{self.name}'")
+        if instance.queueing not in self.queueing:
+            raise MethodError(f"method '{self.name}' plans without congestion (queueing: {', '.join(self.queueing)}); instance '{instance.name}' has options.queueing = {instance.queueing}: use 'relax' or 'milp', which model waiting, or solve a copy with queueing: none and evaluate that plan under {instance.queueing} (idnplan evaluate)")
         if instance.routing not in self.routing:
             raise MethodError(f"method '{self.name}' cannot produce {instance.routing} plans (it supports {', '.join(self.routing)}); choose another method or change options.routing")
         if self.single_class and len(instance.demands) != 1:
@@ -215,7 +223,7 @@ def register(name: str, summary: str, *, options: tuple[Option, ...] = (), **cap
 
     ``caps`` are :class:`MethodInfo` fields (``exact``, ``splitting``,
     ``routing``, ``single_class``, ``min_segments``, ``requires_tiers``,
-    ``needs_graph``, ``kind``, ``requires``).
+    ``needs_graph``, ``queueing``, ``kind``, ``requires``).
     """
 
     def wrap(func: Callable[[Instance, SolveOptions], Plan]) -> Callable:

@@ -44,7 +44,7 @@ from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, t
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route, Segment, route_figures
 
-from .candidates import OriginTree, origin_tree
+from .candidates import OriginTree, Residual, candidate_routes, origin_tree
 from .registry import SolveOptions, register
 
 _REL = 1 + SOLVER_RTOL
@@ -87,11 +87,11 @@ def _range_min(levels, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.n
 class ModelDP:
     """The dynamic program of one model for one class (see module docstring)."""
 
-    def __init__(self, inst: Instance, tree: OriginTree, model: Model, demand: Demand, capacity: bool):
+    def __init__(self, inst: Instance, tree: OriginTree, model: Model, demand: Demand, capacity: bool, weights: tuple[float, float, float] | None = None):
         self.inst, self.tree, self.model, self.demand = inst, tree, model, demand
         rate = demand.rate_rps if capacity else 0.0
         U = inst.max_utilization
-        wl, we = inst.w_latency, inst.w_energy
+        wl, _, we = inst.weights if weights is None else weights
         devs = tree.devices
         cum_lat = np.stack([model.cum_latency(d) for d in devs])  # (D, n+1)
         no_acc = (wl, 0.0, we)  # the DP's costs leave out the model's constant inaccuracy term
@@ -236,6 +236,25 @@ def _down_all(tree: OriginTree, ok: np.ndarray) -> np.ndarray:
     return out
 
 
+def fastest_latency(inst: Instance, demand: Demand, targets: list[str] | None = None, max_segments: int | None = None) -> float | None:
+    """Latency of the fastest route of a class meeting its accuracy floor and the
+    per-segment memory fits (capacities and SLO ignored), ending at one of
+    ``targets`` (default: anywhere); None if there is none. The DP with weights (1, 0, 0)."""
+    tree = origin_tree(inst, demand.origin)
+    k_max = max_segments or inst.max_segments
+    allowed = None if targets is None else {tree.index[t] for t in targets if t in tree.index}
+    best = None
+    for model in inst.models_for(demand):
+        if model.accuracy < demand.min_accuracy - 1e-12:
+            continue
+        dp = ModelDP(inst, tree, model, demand, capacity=False, weights=(1.0, 0.0, 0.0))
+        for cost, v, _ in dp.run(min(k_max, model.n_layers)):
+            if allowed is None or v in allowed:
+                best = cost if best is None else min(best, cost)
+                break
+    return best
+
+
 def best_route(inst: Instance, demand: Demand, *, capacity: bool = True, max_segments: int | None = None) -> tuple[Route, float] | None:
     """The cheapest route of one class meeting its SLO and accuracy floor (and the
     capacity limits for that class alone), by the dynamic program; None if none exists."""
@@ -270,8 +289,6 @@ def best_route(inst: Instance, demand: Demand, *, capacity: bool = True, max_seg
 
 def _fallback(inst: Instance, demand: Demand, model: Model, capacity: bool, k_max: int) -> tuple[Route, float] | None:
     """Exact search when cost and latency disagree: routes of ``model`` best-first."""
-    from .candidates import Residual, candidate_routes
-
     residual = None
     if capacity:
         n_nodes, n_dirs = len(inst.nodes), 2 * len(inst.links)

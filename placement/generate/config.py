@@ -37,22 +37,35 @@ def _ordered(r: list[float], what: str) -> None:
 class Level(Strict):
     """One level of a tree: ``fanout`` children per node of the level above.
 
-    ``link`` is a link class name, or a mapping from device type to link class
-    with ``"*"`` as the default (e.g. ``{cortex-m4: ble, "*": wifi}``).
+    ``devices`` are the device types its nodes draw from (uniformly, with the
+    seed); ``link`` is the link class up to the parent, or a mapping from
+    device type to link class with ``"*"`` as the default (e.g.
+    ``{cortex-m4: ble, "*": wifi}``). Both default to the tier's defaults
+    (:data:`TIER_DEFAULTS`), as on the command line. ``memory_bytes``
+    overrides the devices' memory.
     """
 
     tier: Tier
     fanout: Annotated[int, Field(ge=1)]
-    devices: list[str] = Field(min_length=1)
-    link: str | dict[str, str]
+    devices: list[str] | None = Field(default=None, min_length=1)
+    link: str | dict[str, str] | None = None
     memory_bytes: PosFloat | None = None
 
-    _devices = field_validator("devices")(classmethod(lambda cls, v: _known_devices(v)))
+    @model_validator(mode="after")
+    def _tier_defaults(self) -> Level:
+        dflt_dev, dflt_link = TIER_DEFAULTS[self.tier]
+        if self.devices is None:
+            self.devices = list(dflt_dev)
+        if self.link is None:
+            self.link = dflt_link
+        return self
+
+    _devices = field_validator("devices")(classmethod(lambda cls, v: v if v is None else _known_devices(v)))
 
     @field_validator("link")
     @classmethod
-    def _links(cls, v: str | dict[str, str]) -> str | dict[str, str]:
-        for name in [v] if isinstance(v, str) else v.values():
+    def _links(cls, v: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for name in [] if v is None else [v] if isinstance(v, str) else v.values():
             _known_link(name)
         return v
 

@@ -74,39 +74,29 @@ class NodeGroups:
         self.node_items = {int(v): items[table.item_node[items] == v] for v in np.flatnonzero(self.tight_node)}
 
     def greedy_fill(self, priority: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-        """Like :meth:`fill`, but an item that does not fit is skipped, not a stop."""
-        t = self.table
-        x = eligible & ~self.tight_item
-        for v, items in self.node_items.items():
-            items = items[eligible[items]]
-            room = t.capacity_bytes[v] * (1 + 1e-12)
-            for k in items[np.argsort(-priority[items], kind="stable")]:
-                if t.item_bytes[k] <= room:
-                    x[k] = True
-                    room -= t.item_bytes[k]
-        return x
-
-    def fill(self, priority: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-        """Per node, the eligible items of highest priority that fit, in priority order.
+        """Per node, the eligible items by decreasing priority, each taken if it fits.
 
         At nodes that hold all their items every eligible item is kept; at
-        the others items are taken by decreasing priority while the running
-        total fits the memory (stopping at the first that does not).
+        the others an item that does not fit in the memory left is skipped
+        and the next one tried. Vectorised over nodes: one pass per rank
+        (at most the number of items of the fullest node).
         """
         t = self.table
         x = eligible & ~self.tight_item
         cand = np.flatnonzero(eligible & self.tight_item)
-        if len(cand):
-            order = cand[np.lexsort((-priority[cand], t.item_node[cand]))]
-            nodes = t.item_node[order]
-            cum = np.cumsum(t.item_bytes[order])
-            starts = np.flatnonzero(np.concatenate([[True], nodes[1:] != nodes[:-1]]))
-            base = np.repeat(cum[starts] - t.item_bytes[order][starts], np.diff(np.append(starts, len(order))))
-            ok = (cum - base) <= t.capacity_bytes[nodes] * (1 + 1e-12)
-            # stop at the first item of a node that does not fit
-            bad = np.cumsum(~ok)
-            bad_base = np.repeat(bad[starts] - (~ok[starts]).astype(int), np.diff(np.append(starts, len(order))))
-            x[order[(bad - bad_base) == 0]] = True
+        if not len(cand):
+            return x
+        order = cand[np.lexsort((-priority[cand], t.item_node[cand]))]
+        nodes = t.item_node[order]
+        starts = np.flatnonzero(np.concatenate([[True], nodes[1:] != nodes[:-1]]))
+        lengths = np.diff(np.append(starts, len(order)))
+        room = t.capacity_bytes[nodes[starts]] * (1 + 1e-12)
+        for r in range(int(lengths.max())):
+            live = np.flatnonzero(lengths > r)
+            k = order[starts[live] + r]
+            ok = t.item_bytes[k] <= room[live]
+            x[k[ok]] = True
+            room[live[ok]] -= t.item_bytes[k[ok]]
         return x
 
     def feasible(self, x: np.ndarray) -> bool:

@@ -4,9 +4,10 @@ Every node on a request's path to its repository sees the request as a
 request for the pair's best model at that node (the option of largest gain
 there; none if no model there beats the repository). After each slot a node
 keeps the models requested most recently (LRU; ties by the slot's count) or
-most often so far (LFU), in that order while they fit its memory, stopping at
-the first that does not. Nodes whose memory holds all their items keep every
-model ever requested there.
+most often so far (LFU), in that order: a model that does not fit in the
+memory left is skipped and the next one tried (so a large model never keeps
+smaller, less recent ones out). Nodes whose memory holds all their items keep
+every model ever requested there.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class _Cache(Policy):
         seen = c > 0
         # LRU key: slot of last use, ties by that slot's count (scaled below 1)
         self.last[seen] = t + c[seen] / (c.max() + 1.0)
-        self.x = self.groups.fill(self.priority(), self.last >= 0)
+        self.x = self.groups.greedy_fill(self.priority(), self.last >= 0)
 
     def priority(self) -> np.ndarray:
         raise NotImplementedError

@@ -91,15 +91,20 @@ class Gains:
         return np.bincount(self.I.ravel(), weights=w.ravel(), minlength=K + 1)[:K]
 
 
-def best_item_matrix(table: OnlineTable, gains: Gains) -> csr_matrix:
-    """Pairs x items: 1 where the item is the pair's best option at its node (gain > 0).
-
-    What a per-node cache (LRU, LFU) sees as "the model requested here".
-    """
+def best_options(table: OnlineTable, gains: Gains) -> np.ndarray:
+    """Indices of the options that are their pair's best (largest gain > 0) at their node."""
     cache = np.flatnonzero((table.opt_item >= 0) & (gains.gain > 0))
     nodes = table.item_node[table.opt_item[cache]]
     order = cache[np.lexsort((-gains.gain[cache], nodes, table.opt_pair[cache]))]
     key = table.opt_pair[order] * (len(table.nodes) + 1) + table.item_node[table.opt_item[order]]
     first = np.concatenate([[True], key[1:] != key[:-1]]) if len(order) else np.zeros(0, dtype=bool)
-    best = order[first]
+    return order[first]
+
+
+def best_item_matrix(table: OnlineTable, gains: Gains) -> csr_matrix:
+    """Pairs x items: 1 where the item is the pair's best option at its node (gain > 0).
+
+    What a per-node cache (LRU, LFU) sees as "the model requested here".
+    """
+    best = best_options(table, gains)
     return csr_matrix((np.ones(len(best)), (table.opt_pair[best], table.opt_item[best])), shape=(table.n_pairs, table.n_items))

@@ -1,108 +1,99 @@
-"""Registry of online policies, each with typed options.
+"""Online policies in the main method registry (``kind="online"``).
 
 A policy module registers its class with :func:`register_policy`, naming its
-options (name, type, default, one line of doc). ``parse_options`` turns the
-CLI's ``K=V`` strings into typed values and refuses unknown or mistyped ones
-with a message that lists the accepted options (exit code 2).
+options (name, type, default, one line of doc, choices). The class goes into
+:mod:`solvers.registry` like any method, so ``idnplan methods`` lists the
+policies with their typed options and one registry checks every kind:
+
+- ``MethodInfo.func`` of an online method is the *policy factory*: the
+  :class:`~solvers.online.base.Policy` subclass, called as
+  ``func(env, **typed_options)`` with an :class:`~solvers.online.base.Env`
+  (not ``func(instance, SolveOptions)`` as for static methods);
+- the class attribute ``clairvoyant`` marks baselines that read the whole
+  trace in advance (``hindsight``, ``static-first``): the runner gives them
+  the trace, never the online policies;
+- :func:`solvers.registry.prepare` with ``kind="online"`` refuses a method of
+  another kind and unknown or mistyped options (exit code 2, the accepted
+  options listed); this module's helpers are thin wrappers over it.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from placement.errors import InputError
+from solvers.registry import MethodInfo, Option, get_method, methods, register
 
-_POLICIES: dict[str, PolicyInfo] = {}
-_MODULES = ("solvers.online.omd", "solvers.online.caches", "solvers.online.static", "solvers.online.ftpl")
+#: Modules that register the online policies (imported by the main registry's loader).
+POLICY_MODULES = ("solvers.online.omd", "solvers.online.caches", "solvers.online.static", "solvers.online.ftpl")
+_TYPES = {bool: "bool", int: "int", float: "float", str: "str"}
 
 
 @dataclass(frozen=True)
 class Opt:
-    """One typed option of a policy."""
+    """One typed option of a policy (becomes a :class:`solvers.registry.Option`)."""
 
     name: str
     type: type
     default: Any
     doc: str
+    choices: tuple[str, ...] | None = None
 
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """A registered policy: its class, one-line summary, options and flags.
-
-    ``clairvoyant`` policies see the whole trace in advance (baselines that
-    are not online methods: ``hindsight``, ``static-first``).
-    """
-
-    name: str
-    cls: type
-    summary: str
-    options: tuple[Opt, ...] = ()
-    clairvoyant: bool = False
-    extra: dict = field(default_factory=dict)
-
-    def option_help(self) -> str:
-        return ", ".join(f"{o.name} ({o.type.__name__}, default {o.default!r}): {o.doc}" for o in self.options) or "none"
+    def option(self) -> Option:
+        return Option(self.name, _TYPES[self.type], self.default, self.doc, self.choices)
 
 
 def register_policy(name: str, summary: str, options: tuple[Opt, ...] = (), clairvoyant: bool = False) -> Callable[[type], type]:
-    """Class decorator: register an online policy under ``name``."""
+    """Class decorator: register an online policy under ``name`` in the main registry.
+
+    Online policies cost options with the load-independent model (the
+    online setting of the docs), so they declare ``queueing=('none',)``.
+    """
 
     def deco(cls: type) -> type:
-        _POLICIES[name] = PolicyInfo(name, cls, summary, tuple(options), clairvoyant)
         cls.name = name
+        cls.clairvoyant = clairvoyant
+        register(name, summary, kind="online", options=tuple(o.option() for o in options))(cls)
         return cls
 
     return deco
 
 
 def _load() -> None:
-    for mod in _MODULES:
+    for mod in POLICY_MODULES:
         importlib.import_module(mod)
 
 
-def policies() -> list[PolicyInfo]:
-    """Every registered policy, by name."""
+def policies() -> list[MethodInfo]:
+    """Every registered online policy, by name."""
     _load()
-    return [_POLICIES[k] for k in sorted(_POLICIES)]
+    return methods(kind="online")
 
 
-def get_policy(name: str) -> PolicyInfo:
-    """The policy called ``name`` (InputError listing the known ones otherwise)."""
+def get_policy(name: str) -> MethodInfo:
+    """The online method called ``name`` (MethodError, exit 2, when unknown or of another kind)."""
+    from solvers.registry import MethodError
+
     _load()
-    if name not in _POLICIES:
-        raise InputError(f"--policy: unknown policy '{name}'; known: {', '.join(sorted(_POLICIES))}")
-    return _POLICIES[name]
+    info = get_method(name)
+    if info.kind != "online":
+        known = ", ".join(m.name for m in methods(kind="online"))
+        raise MethodError(f"method '{name}' is a {info.kind} method, not an online policy; online policies: {known}")
+    return info
 
 
-def _convert(opt: Opt, value: Any) -> Any:
-    if opt.type is bool and isinstance(value, str):
-        low = value.lower()
-        if low in ("1", "true", "yes", "on"):
-            return True
-        if low in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(value)
-    if opt.type is int and isinstance(value, (str, float)):
-        f = float(value)
-        if f != int(f):
-            raise ValueError(value)
-        return int(f)
-    return opt.type(value)
+def is_clairvoyant(info: MethodInfo) -> bool:
+    """Whether the policy reads the whole trace in advance (a baseline, not an online method)."""
+    return bool(getattr(info.func, "clairvoyant", False))
 
 
-def parse_options(info: PolicyInfo, given: dict[str, Any]) -> dict[str, Any]:
+def option_help(info: MethodInfo) -> str:
+    """One line listing the options of a policy."""
+    return "; ".join(o.describe() for o in info.options) or "none"
+
+
+def parse_options(info: MethodInfo, given: dict[str, Any]) -> dict[str, Any]:
     """Typed options of ``info``: defaults overridden by ``given`` (strings or values)."""
-    known = {o.name: o for o in info.options}
-    out = {o.name: o.default for o in info.options}
-    for key, value in given.items():
-        if key not in known:
-            raise InputError(f"--option {key}: policy '{info.name}' has no option '{key}'; accepted: {info.option_help()}")
-        try:
-            out[key] = _convert(known[key], value)
-        except (TypeError, ValueError):
-            raise InputError(f"--option {key}={value}: expected {known[key].type.__name__} ({known[key].doc})") from None
-    return out
+    return info.parse_options(given)

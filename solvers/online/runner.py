@@ -22,7 +22,7 @@ from placement.traces import DemandTrace, ResourceTrace
 from .base import Env, NodeGroups
 from .costs import OnlineTable, build_table, option_costs
 from .gains import Gains
-from .registry import get_policy, parse_options
+from .registry import is_clairvoyant
 from .static import _epochs, solve_static
 
 
@@ -101,16 +101,31 @@ def checkpoints_for(n_slots: int, points: int) -> list[int]:
     return sorted({max(1, int(round(n_slots * (i + 1) / points))) for i in range(points)})
 
 
+def typed_policy(setting: Setting, policy: str, options: dict | None, seed: int = 0):
+    """The registry's check of an online method on this setting: ``(MethodInfo, typed options)``.
+
+    :func:`solvers.registry.prepare` with ``kind="online"`` refuses static or
+    Pareto methods, methods that cannot take the instance and unknown or
+    mistyped options (MethodError, exit code 2).
+    """
+    from solvers.registry import prepare as prepare_method
+
+    from .registry import get_policy
+
+    get_policy(policy)  # loads the policies; says 'not an online policy' for another kind
+    info, opts = prepare_method(setting.table.instance, policy, "online", None, 1e-4, None, seed, False, dict(options or {}))
+    return info, opts.extra
+
+
 def simulate(setting: Setting, policy: str, options: dict | None = None, seed: int = 0, progress: bool = False) -> tuple[list[OnlineSlot], dict, np.ndarray]:
     """Run one policy; returns the per-slot records, the policy's info and the per-slot costs."""
-    info = get_policy(policy)
-    opts = parse_options(info, options or {})
+    info, opts = typed_policy(setting, policy, options, seed)
     table = setting.table
-    env = _env(setting, seed, info.clairvoyant)
+    env = _env(setting, seed, is_clairvoyant(info))
     groups = NodeGroups(table)
     t0 = time.perf_counter()
     try:
-        pol = info.cls(env, **opts)
+        pol = info.func(env, **opts)
     except ValueError as exc:
         from placement.errors import InputError
 
@@ -192,11 +207,11 @@ def run_online(setting: Setting, policy: str, options: dict | None = None, seed:
     """Run ``policy`` on ``setting`` and return the typed result."""
     records, pinfo, costs = simulate(setting, policy, options, seed, progress)
     table = setting.table
-    opts = parse_options(get_policy(policy), options or {})
+    opts = typed_policy(setting, policy, options, seed)[1]
     return OnlineRun(
         instance=table.instance.name, trace=setting.trace.name,
         resources=setting.resources.name if setting.resources else None,
-        policy=policy, options=opts, seed=seed, w_update=setting.w_update, cost_source=table.latency_source,
+        policy=policy, options={k: v for k, v in opts.items() if v is not None}, seed=seed, w_update=setting.w_update, cost_source=table.latency_source,
         repository={p[0]: r for p, r in zip(table.pairs, table.repository)},
         policy_info={k: v for k, v in pinfo.items() if isinstance(v, (int, float, str))},
         slots=records, summary=summarize(records, costs, hindsight),

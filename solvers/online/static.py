@@ -155,7 +155,7 @@ def _epochs(env: Env, counts: np.ndarray, first: int) -> list[tuple[Gains, np.nd
     return out
 
 
-@register_policy("hindsight", "the best static storage in hindsight, exact (MILP over the whole trace's counts); clairvoyant", (Opt("time_limit_s", float, 0.0, "MILP time limit in seconds, 0 = none"),), clairvoyant=True)
+@register_policy("hindsight", "the best static storage in hindsight, exact (MILP over the whole trace's counts); clairvoyant", (Opt("time_limit_s", float, 0.0, "MILP time limit in seconds (default 0: none)"),), clairvoyant=True)
 class Hindsight(Policy):
     def __init__(self, env: Env, **options):
         super().__init__(env, **options)
@@ -163,7 +163,7 @@ class Hindsight(Policy):
         self.x = solve_static(env, _epochs(env, env.trace.counts, 0), options.get("time_limit_s") or None)
 
 
-@register_policy("static-first", "optimal storage for the first window (exact MILP), then frozen; clairvoyant for that window", (Opt("window", int, 0, "window in slots, 0 = a tenth of the trace"),), clairvoyant=True)
+@register_policy("static-first", "optimal storage for the first window (exact MILP), then frozen; clairvoyant for that window", (Opt("window", int, None, "window in slots (default: a tenth of the trace)"),), clairvoyant=True)
 class StaticFirst(Policy):
     def __init__(self, env: Env, **options):
         super().__init__(env, **options)
@@ -175,7 +175,7 @@ class StaticFirst(Policy):
 @register_policy(
     "resolve",
     "the static optimum of the last W slots, re-solved every W slots (exact MILP or greedy)",
-    (Opt("window", int, 0, "W in slots, 0 = a tenth of the trace (at least 1)"), Opt("solver", str, "milp", "'milp' (exact) or 'greedy'")),
+    (Opt("window", int, None, "W in slots (default: a tenth of the trace, at least 1)"), Opt("solver", str, "milp", "'milp' (exact) or 'greedy'", ("milp", "greedy"))),
 )
 class Resolve(Policy):
     def __init__(self, env: Env, **options):

@@ -10,7 +10,7 @@ from helpers import instance_from_data, line_instance_data
 from placement.catalog import REQUIRED_CATALOG_FIELDS, builtin_catalog, catalog_devices
 
 REQUIRED_TYPES = ["cortex-m4", "cortex-m7", "esp32-s3", "rpi4", "rpi5", "jetson-nano", "jetson-orin-nano", "x86-server", "t4", "a100", "h100"]
-NUMERIC = ["clock_hz", "macs_per_cycle", "peak_flops", "effective_macs_per_s", "memory_bytes", "ram_bytes", "storage_bytes", "memory_bandwidth_bytes_per_s", "active_power_w", "idle_power_w"]
+NUMERIC = ["clock_hz", "macs_per_cycle", "peak_flops", "effective_macs_per_s", "memory_bytes", "ram_bytes", "storage_bytes", "memory_bandwidth_bytes_per_s", "active_power_w", "idle_power_w", "cores"]
 
 
 @pytest.mark.parametrize("name", REQUIRED_TYPES)

@@ -72,7 +72,7 @@ def test_methods_lists_registry(capsys):
 
 def test_solve_prints_plan_and_writes_it_atomically(tmp_path, capsys):
     out = tmp_path / "sub" / "plan.json"
-    assert main(["solve", str(INSTANCES / "idn-10.yaml"), "--method", "greedy", "--out", str(out)]) == 0
+    assert main(["solve", str(INSTANCES / "idn-10.yaml"), "--method", "greedy", "--out", str(out), "--mkdir"]) == 0
     text = capsys.readouterr().out
     assert "objective J" in text and "segments" in text and "estimated" in text
     plan = read_plan(out)

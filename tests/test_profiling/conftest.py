@@ -16,12 +16,14 @@ class _Profiles:
         if name not in self._cache:
             import torch
 
-            from profiling import profile_model
+            from profiling import NO_TIMING, capture_model, profile_captured
             from profiling.loader import load_model
 
             loaded = load_model(f"torchvision:{name}")
             x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
-            profile, chain = profile_model(loaded, example_input=x, latency=False, return_chain=True)
+            captured = capture_model(loaded, example_input=x)
+            profile = profile_captured(captured, timing=NO_TIMING)
+            chain = captured.chain
             self._cache[name] = (loaded, profile, chain, x)
         return self._cache[name]
 

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 import prof_models as models  # noqa: E402
 
-from profiling import CaptureError, capture, profile_model, split_model  # noqa: E402
+from profiling import NO_TIMING, CaptureError, capture, capture_model, profile_captured, split_model  # noqa: E402
 from profiling.chain import build_chain  # noqa: E402
 
 
@@ -21,7 +21,9 @@ def test_fx_is_used_when_it_can_trace():
 def test_export_fallback_for_shape_control_flow():
     x = torch.randn(2, 4)
     model = models.ShapeBranch()
-    p, chain = profile_model(model, example_input=x, latency=False, devices=[], return_chain=True)
+    captured = capture_model(model, example_input=x)
+    p = profile_captured(captured, devices=[], timing=NO_TIMING)
+    chain = captured.chain
     assert p.tracer == "torch.export"
     assert p.macs == 2 * 4 * 3
     assert "torch.fx could not trace" in p.assumptions["capture"]

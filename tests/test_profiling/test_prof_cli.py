@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 
 from placement.cli import main  # noqa: E402
 from placement.schema import ProfileSpec  # noqa: E402
-from profiling import profile_json, profile_model, read_profile, write_profile  # noqa: E402
+from profiling import NO_TIMING, profile_json, profile_model, read_profile, write_profile  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,7 +108,7 @@ def test_subprocess_reports_without_traceback(tmp_path):
 def test_write_read_roundtrip_and_compact_layout(tmp_path):
     import prof_models as models
 
-    p = profile_model(models.Branchy(), (1, 3, 8, 8), latency=False, devices=["rpi4"])
+    p = profile_model(models.Branchy(), (1, 3, 8, 8), timing=NO_TIMING, devices=["rpi4"])
     path = tmp_path / "sub" / "b.json"
     write_profile(p, path)
     assert read_profile(path) == p
@@ -116,3 +116,58 @@ def test_write_read_roundtrip_and_compact_layout(tmp_path):
     assert text == profile_json(p)
     assert text.count("\n") < 80  # one line per layer
     assert not list((tmp_path / "sub").glob(".*tmp"))  # no temporary left behind
+
+
+HOSTILE = '''
+import sys
+import torch
+
+
+class ReturnsInt(torch.nn.Module):
+    def forward(self, x):
+        return 3
+
+
+class ExitsInForward(torch.nn.Module):
+    def forward(self, x):
+        sys.exit(0)
+
+
+def returns_int():
+    return ReturnsInt()
+
+
+def exits():
+    sys.exit(0)
+'''
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["torch.nn:Identity"], "computes nothing from its input"),
+        (["hostile_mod:returns_int"], "computes nothing from its input"),
+        (["hostile_mod:exits"], "called sys.exit(0)"),
+        (["hostile_mod:ExitsInForward", "--input-shape", "1,4"], "called sys.exit(0)"),
+        (["torchvision:resnet18", "--input-shape", "2147483648,8"], "more than the limit of 268,435,456"),
+        (["torchvision:resnet18", "--input-shape", "99999999999999999999999,8"], "more than the limit of 268,435,456"),
+        (["torchvision:resnet18", "--devices", ","], "--devices names no device type"),
+        (["torchvision:resnet18", "--name", "a\x1b[31mb"], "must not contain control characters"),
+    ],
+)
+def test_hostile_models_and_arguments_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    (tmp_path / "hostile_mod.py").write_text(HOSTILE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code = main(["profile", *argv, "--no-latency", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err and "Traceback" not in err and "\x1b" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("flag,value", [("--threads", "10000"), ("--threads", "0"), ("--repeats", "0")])
+def test_profile_flags_out_of_range(flag, value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["profile", "torchvision:resnet18", flag, value])
+    assert exc.value.code == 2
+    assert f"argument {flag}:" in capsys.readouterr().err

@@ -8,14 +8,14 @@ torch = pytest.importorskip("torch")
 
 import prof_models as models  # noqa: E402
 
-from profiling import profile_model  # noqa: E402
+from profiling import NO_TIMING, profile_model  # noqa: E402
 from profiling.counting import classify  # noqa: E402
 
 aten = torch.ops.aten
 
 
 def _profile(model, shape, **kw):
-    return profile_model(model, shape, latency=False, devices=[], **kw)
+    return profile_model(model, shape, timing=NO_TIMING, devices=[], **kw)
 
 
 def test_branches_macs_and_cuts():

@@ -11,12 +11,12 @@ torch = pytest.importorskip("torch")
 import prof_models as models  # noqa: E402
 from helpers import instance_from_data  # noqa: E402
 
-from profiling import profile_model, read_profile, write_profile  # noqa: E402
+from profiling import NO_TIMING, profile_model, read_profile, write_profile  # noqa: E402
 from solvers.mincut import min_cut_partition, partition_cost  # noqa: E402
 
 
 def test_branchy_graph_by_hand():
-    p = profile_model(models.Branchy(), (1, 3, 8, 8), latency=False, devices=["rpi4"])
+    p = profile_model(models.Branchy(), (1, 3, 8, 8), timing=NO_TIMING, devices=["rpi4"])
     g = {n.name: n for n in p.graph.nodes}
     assert g["a"].inputs == ["input"] and g["b"].inputs == ["input"]
     assert g["a"].macs == 8 * 8 * 4 * 3 * 9 and g["b"].macs == 8 * 8 * 2 * 3
@@ -31,7 +31,7 @@ def test_branchy_graph_by_hand():
 def test_graph_sums_to_the_chain(name):
     model = getattr(models, name)()
     shape = (1, 3, 8, 8) if name == "Branchy" else (1, 4, 6, 6)
-    p = profile_model(model, shape, latency=False, devices=["cortex-m7", "rpi4", "a100"])
+    p = profile_model(model, shape, timing=NO_TIMING, devices=["cortex-m7", "rpi4", "a100"])
     nodes = p.graph.nodes
     assert sum(n.macs for n in nodes) == p.macs
     assert sum(n.param_bytes for n in nodes) == p.param_bytes
@@ -47,7 +47,7 @@ def test_graph_sums_to_the_chain(name):
 
 
 def test_resnet18_graph_round_trips_and_min_cut_is_no_worse_than_chain(tmp_path):
-    p = profile_model("torchvision:resnet18", (1, 3, 224, 224), latency=False, devices=["rpi4", "a100"])
+    p = profile_model("torchvision:resnet18", (1, 3, 224, 224), timing=NO_TIMING, devices=["rpi4", "a100"])
     path = tmp_path / "r18.json"
     write_profile(p, path)
     assert read_profile(path).graph == p.graph

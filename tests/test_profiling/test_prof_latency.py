@@ -9,29 +9,20 @@ torch = pytest.importorskip("torch")
 import prof_models as models  # noqa: E402
 
 import profiling.api as api  # noqa: E402
-from profiling import measure_host, profile_model  # noqa: E402
+from profiling import NO_TIMING, Timing, capture_model, measure_host, profile_captured, profile_model  # noqa: E402
 from profiling.energy import EnergyMeter, estimated_host_power_w, open_meter  # noqa: E402
 
 
-def test_layer_sum_tracks_whole_model(tv_profiles):
-    """Generous bounds here; the benchmark reports the +-10 % figure for all eight models."""
+def test_host_timing_structure(tv_profiles):
+    """What is deterministic about host timing. The layer-sum / whole-model ratio
+    is a measurement of a shared machine: benchmarks/profile_speed.py reports it."""
     loaded, _, chain, x = tv_profiles.get("mobilenet_v3_small")
-    # One thread: with another process on the two cores (pytest -n 2, a busy CI
-    # host) two-thread runs of the whole model stall in OpenMP barriers that the
-    # short segments mostly escape. A burst of contention can still skew one
-    # measurement; the figure must come right in one of three.
-    ratios = []
-    for _attempt in range(3):
-        t = measure_host(loaded.model, chain, (x,), warmup=2, repeats=7, max_repeats=15, threads=1)
-        ratios.append(t.sum_ratio)
-        if 0.7 < t.sum_ratio < 1.3:
-            break
-    assert 0.7 < ratios[-1] < 1.3, ratios
+    t = measure_host(loaded.model, chain, (x,), warmup=2, repeats=7, max_repeats=15, threads=1)
     assert len(t.layer_median_s) == len(chain.layers)
     assert all(v >= 0 for v in t.layer_median_s)
     assert t.model_min_s <= t.model_median_s <= t.model_max_s
     assert 7 <= t.repeats <= 15 and t.warmup == 2
-    assert 0 < t.call_overhead_s < 1e-3
+    assert t.sum_ratio > 0 and t.call_overhead_s >= 0
 
 
 def test_threads_are_recorded_and_restored():
@@ -42,12 +33,14 @@ def test_threads_are_recorded_and_restored():
 
 
 def _chain(model):
-    _, chain = profile_model(model, (1, 4, 6, 6), latency=False, devices=[], return_chain=True)
+    captured = capture_model(model, (1, 4, 6, 6))
+    _ = profile_captured(captured, devices=[], timing=NO_TIMING)
+    chain = captured.chain
     return chain
 
 
 def test_profile_labels_measured_host_and_estimated_devices():
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=["cortex-m7"], warmup=1, repeats=5)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=["cortex-m7"], timing=Timing(warmup=1, repeats=5))
     for lay in p.layers:
         assert lay.latency_source == {"host-cpu": "measured", "cortex-m7": "estimated"}
         assert set(lay.latency_spread_s) == {"host-cpu"}
@@ -98,7 +91,7 @@ def test_measured_energy_is_power_times_layer_latency(monkeypatch):
         return state["j"]
 
     monkeypatch.setattr(api, "open_meter", lambda *a, **k: EnergyMeter(source="fake counter", _read=read))
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=5)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=5))
     assert p.host.energy_source.startswith("measured: fake counter")
     assert p.host.energy_j == pytest.approx(0.01)
     for lay in p.layers:
@@ -108,18 +101,18 @@ def test_measured_energy_is_power_times_layer_latency(monkeypatch):
 
 def test_estimated_energy_without_a_counter(monkeypatch):
     monkeypatch.setattr(api, "open_meter", lambda *a, **k: None)
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, threads=1)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, threads=1))
     watts, why = estimated_host_power_w(1)
     assert watts == pytest.approx(6.75)
     assert p.host.energy_source == why and p.host.power_w == pytest.approx(6.75)
     assert all(lay.energy_source["host-cpu"] == "estimated" for lay in p.layers)
-    p2 = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], warmup=1, repeats=3, host_power_w=3.0)
+    p2 = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, power_w=3.0))
     assert p2.host.power_w == 3.0 and "given" in p2.host.energy_source
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_latency_with_events():
-    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda", warmup=2, repeats=5)
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(device="cuda", warmup=2, repeats=5))
     assert p.host.device == "host-cuda" and p.host.gpu
     assert all(lay.latency_source["host-cuda"] == "measured" for lay in p.layers)
 
@@ -130,4 +123,39 @@ def test_cuda_without_a_gpu_is_an_input_error():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(InputError, match="cuda"):
-        profile_model(models.Skip(), (1, 4, 6, 6), devices=[], device="cuda")
+        profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(device="cuda"))
+
+
+def test_reliability_warnings_flag_spread_and_load():
+    from profiling.latency import reliability_warnings
+
+    assert reliability_warnings(0.010, 0.001, load_1min=0.5, cpus=2) == []
+    spread = reliability_warnings(0.0359, 0.02, load_1min=0.5, cpus=2)
+    assert len(spread) == 1 and "56 %" in spread[0] and "unreliable" in spread[0]
+    load = reliability_warnings(0.010, 0.001, load_1min=6.0, cpus=2)
+    assert len(load) == 1 and "load average 6.00 exceeds its 2 CPUs" in load[0]
+    assert len(reliability_warnings(0.01, 0.009, 9.0, 2)) == 2
+    assert reliability_warnings(0.01, 0.009, None, None)  # no load figure: the spread alone decides
+
+
+def test_contended_host_is_recorded_and_printed(monkeypatch, tmp_path, capsys):
+    """A loaded machine: the profile's host notes and the CLI say the measured figures are unreliable."""
+    import argparse
+
+    from placement.schema import ProfileSpec
+    from profiling.cli import profile_from_args
+
+    monkeypatch.setattr(api.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    p = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, threads=1))
+    assert p.host.notes and "load average 64.00" in p.host.notes
+    ProfileSpec.model_validate(p.model_dump())  # the note is part of the format
+    monkeypatch.setattr(api.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    quiet = profile_model(models.Skip(), (1, 4, 6, 6), devices=[], timing=Timing(warmup=1, repeats=3, threads=1))
+    assert quiet.host.notes is None or "load average" not in quiet.host.notes
+    monkeypatch.setattr(api.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "skipnet.py").write_text("import prof_models\n\ndef build():\n    return prof_models.Skip()\n")
+    args = argparse.Namespace(model="skipnet:build", input_shape="1,4,6,6", devices="cortex-m7", no_latency=False, dtype="float32",
+                              repeats=3, threads=1, device="cpu", name=None, quiet=True, out=None)
+    assert profile_from_args(args) == 0
+    assert "warning: measured latencies are unreliable" in capsys.readouterr().err

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 import prof_models as models  # noqa: E402
 
-from profiling import build_segment, profile_model, split_model  # noqa: E402
+from profiling import NO_TIMING, build_segment, capture_model, profile_captured, split_model  # noqa: E402
 from profiling.split import head_output_bytes  # noqa: E402
 
 SMALL = [
@@ -38,7 +38,9 @@ def test_small_models_split_at_every_cut(factory, shape):
     torch.manual_seed(0)
     model = factory().eval()
     x = torch.randn(*shape)
-    profile, chain = profile_model(model, example_input=x, latency=False, devices=[], return_chain=True)
+    captured = capture_model(model, example_input=x)
+    profile = profile_captured(captured, devices=[], timing=NO_TIMING)
+    chain = captured.chain
     _check_every_cut(model, x, profile, chain)
 
 
@@ -54,7 +56,9 @@ def test_split_without_a_chain_captures_again():
 def test_segments_compose_and_share_parameters():
     model = models.Skip().eval()
     x = torch.randn(1, 4, 6, 6)
-    _, chain = profile_model(model, example_input=x, latency=False, devices=[], return_chain=True)
+    captured = capture_model(model, example_input=x)
+    _ = profile_captured(captured, devices=[], timing=NO_TIMING)
+    chain = captured.chain
     s0, s1 = build_segment(chain, 0, 0), build_segment(chain, 1, 1)
     with torch.no_grad():
         assert torch.allclose(s1(*s0(x)), model(x))

@@ -35,7 +35,7 @@ def canonical(name: str) -> dict:
 
 
 INSTANCES = ["line", "line-single", "line-unsplittable", "contested-1", "contested-2", "contested-7"]
-METHODS = [m.name for m in methods("static")]  # pareto methods: tests/test_solvers/test_pareto.py
+METHODS = [m.name for m in methods(kind="static")]
 
 
 @pytest.mark.parametrize("instance_name", INSTANCES)

@@ -77,3 +77,35 @@ def test_cli_exit_3_and_no_plan_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "min_accuracy 0.9900" in err and "no feasible plan" in err
     assert not out.exists()
+
+
+def _two_servers(routing: str) -> dict:
+    return {
+        "name": "two-servers",
+        "devices": {
+            "tiny": {"effective_macs_per_s": 1.0e6, "memory_bytes": 10.0, "active_power_w": 0.1},
+            "srv": {"effective_macs_per_s": 1.0e7, "memory_bytes": 1.0e6, "active_power_w": 5.0},
+        },
+        "nodes": [{"id": "o", "device": "tiny"}, {"id": "s1", "device": "srv"}, {"id": "s2", "device": "srv"}],
+        "links": [
+            {"u": "o", "v": "s1", "bandwidth_bytes_per_s": 1.0e8, "latency_s": 0.001},
+            {"u": "o", "v": "s2", "bandwidth_bytes_per_s": 1.0e8, "latency_s": 0.002},
+        ],
+        "models": [{"id": "m", "task": "t", "accuracy": 0.9, "input_bytes": 1000.0,
+                    "layers": [{"name": "l0", "macs": 1.0e6, "param_bytes": 100.0, "out_bytes": 10.0}]}],
+        "demand": [{"origin": "o", "task": "t", "rate_rps": 12.0, "max_latency_s": 1.0}],
+        "options": {"routing": routing, "max_segments": 1, "max_utilization": 0.8},
+    }
+
+
+def test_one_route_rule_named_when_two_routes_would_fit(tmp_path):
+    # each request takes 0.1 s on a server: 12 req/s need 1.2 of one server (cap 0.8) or 0.6 of each of two
+    inst = instance_from_data(_two_servers("unsplittable"), tmp_path)
+    with pytest.raises(InfeasibleError) as exc:
+        solve(inst, "milp")
+    text = " ".join(exc.value.reasons)
+    assert "routing is unsplittable (one route per class)" in text
+    assert "node 's1' at 1.200 utilization" in text
+    assert "parameter memory" not in text
+    plan = solve(instance_from_data(_two_servers("splittable"), tmp_path), "milp")
+    assert {s.node for r in plan.routes for s in r.segments} == {"s1", "s2"}

@@ -65,12 +65,19 @@ def test_contested_instances_match_brute_force(tmp_path, seed, routing):
 
 
 def test_time_limit_returns_incumbent_and_gap(tmp_path):
+    import time
+
     from helpers import INSTANCES
 
     from placement import load_instance
+    from placement.errors import TimeLimitReached
 
     inst = load_instance(INSTANCES / "idn-100.yaml")
-    plan = solve(inst, "milp", time_limit_s=0.05)
+    start = time.perf_counter()
+    with pytest.raises(TimeLimitReached, match="no feasible plan within the time limit"):
+        solve(inst, "milp", time_limit_s=0.02)  # every phase checks the clock: no plan, promptly
+    assert time.perf_counter() - start < 2.0
+    plan = solve(inst, "milp", time_limit_s=10)
     assert plan.status in ("feasible", "optimal")
     assert plan.gap is not None and plan.bound is not None and plan.bound <= plan.objective + 1e-12
     if plan.status == "feasible":

@@ -1,0 +1,318 @@
+"""``relax``: the continuous relaxation (cvxpy), a bound for the whole problem, and rounding.
+
+1. **Relaxation with route generation.** Storage fractions, route shares,
+   memory, compute and link rows, and under ``queueing: ps`` the convex
+   waiting term ``w_latency * sum_s rho_s**2 / (1 - rho_s)`` in DCP form
+   (:mod:`solvers.relax_model`; CLARABEL by default, HiGHS when the problem
+   is an LP). Routes enter by column generation: each solve gives, per
+   server, the price of one unit of load (the waiting term's slope ``1 / (1 -
+   rho)**2 - 1`` times ``w_latency``, plus the capacity dual) and per storage
+   key the linking dual; candidate routes are enumerated best-first by
+   reduced cost over the whole route space (:mod:`solvers.candidates`). The
+   Lagrangian bound of every round holds for every route, in or out of the
+   pool, whatever the solver's accuracy; at convergence it meets the
+   relaxation's value. SLOs enter at zero load (waiting only lengthens a
+   route), so the bound is valid under ``ps`` too.
+2. **Rounding.** Per node, storage keys are taken in decreasing order of
+   their fraction (trial 0) or in a seeded random order weighted by it
+   (further trials, Efraimidis-Spirakis sampling) while the memory holds
+   (dependent rounding over the node's knapsack: a key is dropped only when
+   it no longer fits). Routing is then re-optimised for that storage by the
+   same column generation with the unstored layers forbidden (convex, for
+   splittable routing); unsplittable routing assigns each class the route
+   with the largest share that fits the capacity left, then improves by
+   single-class moves. Classes left unserved get storage for their cheapest
+   route (repair); routes whose SLO fails at the plan's loads (waiting
+   included) are banned and the routing re-optimised.
+
+The plan reports its objective (J under the instance's queueing, as the
+evaluator values it), the bound and the gap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from placement.build import build_plan
+from placement.errors import InfeasibleError, SolverError
+from placement.instance import Instance
+from placement.plan import Plan, PlanStatus, Termination
+from placement.routes import Route
+
+from .candidates import candidate_routes, origin_tree
+from .columns import Column, column_from_candidate, storage_nodes
+from .congestion import slo_budget, value_routes
+from .registry import Option, SolveOptions, register
+from .relax_assign import assign_unsplittable, round_storage
+
+if TYPE_CHECKING:  # cvxpy is imported only when relax runs (the method declares requires=cvxpy)
+    from .relax_model import RelaxModel, RelaxSolution
+
+INITIAL_ROUTES = 3
+ROUTES_PER_ROUND = 6
+#: Column generation stops when the relaxation is within this relative distance of its bound.
+CG_RTOL = 1e-7
+#: Cheapest routes a repair looks at per unserved class (the route space can be huge).
+REPAIR_CANDIDATES = 200
+#: Re-optimisations per rounding trial while routes miss their SLO at the plan's loads.
+MAX_SLO_ROUNDS = 12
+
+OPTIONS = (
+    Option("max_rounds", "int", 60, "column generation rounds at most, per relaxation"),
+    Option("roundings", "int", 3, "rounding trials: the first by storage fraction, the others seeded and randomized"),
+    Option("slo_repair", "str", "rows", "routes missing their SLO at the plan's loads (queueing ps): rows = impose their SLO, waiting included, as convex rows of the re-optimisation; ban = ban them", ("rows", "ban")),
+    Option("solver", "str", "auto", "cvxpy solver (auto: CLARABEL under queueing ps, HIGHS otherwise)", ("auto", "CLARABEL", "HIGHS", "SCS")),
+)
+
+
+class Relax:
+    """One run of the ``relax`` method on one instance."""
+
+    def __init__(self, instance: Instance, opts: SolveOptions):
+        self.inst = instance
+        self.opts = opts
+        self.storage_nodes = storage_nodes(instance)
+        self.pool: list[Column] = []
+        self.index: dict[Route, int] = {}
+        solver = str(opts.extra.get("solver", "auto"))
+        self.solver = None if solver == "auto" else solver
+        self.max_rounds = int(opts.extra.get("max_rounds", 60))
+        self.rounds = 0
+        self.notes: list[str] = []
+        self.converged = True
+        self.solve_s = 0.0
+        self.slo_rows = 0
+        self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
+        self.slo_repair = str(opts.extra.get("slo_repair", "rows"))
+
+    # -- the pool --------------------------------------------------------------------
+    def add(self, columns: list[Column]) -> int:
+        n = 0
+        for col in columns:
+            if col.route not in self.index:
+                self.index[col.route] = len(self.pool)
+                self.pool.append(col)
+                n += 1
+        return n
+
+    def initial_pool(self) -> None:
+        for d in self.inst.demands:
+            tree = origin_tree(self.inst, d.origin)
+            cols = []
+            for cand in candidate_routes(self.inst, d).iterate():
+                cols.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
+                if len(cols) >= INITIAL_ROUTES:
+                    break
+            self.add(cols)
+
+    # -- column generation ---------------------------------------------------------------
+    def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False,
+                   slo: frozenset = frozenset()):
+        """Solve the relaxation over the whole route space (with storage fixed to ``stored`` when given;
+        with the SLO rows of the routes in ``slo``, waiting included, under ``ps``).
+
+        Returns (model, solution, best Lagrangian bound in L x J or -inf; only when ``bounding``,
+        which is never combined with SLO rows: they restrict the problem).
+        """
+        from .relax_model import RelaxModel
+
+        best = -math.inf
+        for _ in range(self.max_rounds):
+            slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
+            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx)
+            allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
+            xcap = np.array([1.0 if stored is None or k in stored else 0.0 for k in model.keys])
+            model.set_masks(allow, xcap)
+            t = time.perf_counter()
+            sol = model.solve(self.opts.verbose)
+            self.solve_s += time.perf_counter() - t
+            self.rounds += 1
+            prices = model.class_prices(sol, model.server_prices(sol))
+            new, min_rc = [], np.zeros(len(self.inst.demands))
+            tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(len(self.inst.demands), 1)
+            for c, d in enumerate(self.inst.demands):
+                pr = prices[c]
+                if forbidden:
+                    pr.forbidden = forbidden
+                tree = origin_tree(self.inst, d.origin)
+                found = 0
+                for cand in candidate_routes(self.inst, d, prices=pr).iterate(stop=0.0):
+                    min_rc[c] = min(min_rc[c], cand.score)
+                    if cand.score < -tol and cand.route not in self.index and cand.route not in banned:
+                        new.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
+                        found += 1
+                    if found >= ROUTES_PER_ROUND or cand.score >= -tol:
+                        break
+            if bounding:
+                best = max(best, model.lagrangian(sol, np.array([p.offset for p in prices]), min_rc))
+                if sol.objective - best <= CG_RTOL * max(1.0, abs(sol.objective)):
+                    return model, sol, best
+            if not new or self.opts.expired():
+                if new:
+                    self.converged = False
+                return model, sol, best
+            self.add(new)
+        self.converged = False
+        return model, sol, best
+
+    # -- rounding ----------------------------------------------------------------------
+    def forbidden_of(self, stored: set) -> dict:
+        """Per (storage node, model): layers not stored there (routes may not compute them)."""
+        out = {}
+        for v in self.storage_nodes:
+            for m, model in self.inst.models.items():
+                arr = np.ones(model.n_layers, dtype=bool)
+                for l in range(model.n_layers):
+                    if (v, m, l) in stored:
+                        arr[l] = False
+                out[(v, m)] = arr
+        return out
+
+    def routes_of(self, model: RelaxModel, sol: RelaxSolution, allowed: np.ndarray) -> list[tuple[Route, float]] | None:
+        if sol.art.max(initial=0.0) > 1e-6:
+            return None
+        if self.inst.routing == "unsplittable":
+            return assign_unsplittable(self.inst, model, sol, allowed, self.opts)
+        out = []
+        for c in range(len(self.inst.demands)):
+            idx = np.flatnonzero((model.cls == c) & (sol.y > 1e-6) & (allowed > 0))  # interior-point dust dropped
+            total = float(sol.y[idx].sum())
+            if total <= 0:
+                return None
+            out.extend((model.columns[i].route, float(sol.y[i] / total)) for i in idx)
+        return out
+
+    def trial(self, x_frac: dict, seed: int | None):
+        """One rounding: storage, re-optimised routing, repairs. Returns the valued plan or None.
+
+        Under ``ps`` a route's latency depends on the loads: a route found
+        missing its SLO at the plan's loads gets its SLO as a convex row of the
+        re-optimisation (:class:`~solvers.relax_model.RelaxModel` ``slo_routes``),
+        so its share and the loads on its servers are chosen together. Only a
+        route that misses its SLO although its row is imposed (solver accuracy),
+        or whose slack at zero load is below the row's margin, is banned.
+        """
+        stored = round_storage(self.inst, x_frac, seed)
+        banned: set = set()
+        slo: set = set()
+        last_unserved: set = set()
+        for _ in range(MAX_SLO_ROUNDS):
+            if self.opts.expired():
+                return None
+            model, sol, _ = self.relaxation(self.forbidden_of(stored), stored, frozenset(banned), slo=frozenset(slo))
+            allowed = np.asarray(model.allow.value)
+            routes = self.routes_of(model, sol, allowed)
+            if routes is None:
+                unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
+                self.unserved.update(unserved)
+                if (slo and unserved == last_unserved) or not self._repair(model, sol, stored, banned):
+                    return None  # new storage did not help these classes: their SLOs with waiting bind
+                last_unserved = unserved
+                continue
+            valued = value_routes(self.inst, routes)
+            if valued.feasible:
+                self.slo_rows = max(self.slo_rows, len(slo))
+                return valued
+            if valued.overloaded and not valued.slo_violations:
+                return None
+            missing = {routes[k][0] for k in valued.slo_violations}
+            fresh = missing - slo
+            if self.inst.queueing != "ps" or not fresh or self.slo_repair == "ban":
+                banned.update(missing)
+                slo.difference_update(missing)
+                continue
+            for r in fresh:
+                if slo_budget(self.inst, [self.pool[self.index[r]]])[0] <= 0:
+                    banned.add(r)
+                else:
+                    slo.add(r)
+        return None
+
+    def _repair(self, model: RelaxModel, sol: RelaxSolution, stored: set, banned: set) -> bool:
+        """Give each unserved class storage for its cheapest route that fits; False when none does."""
+        used: dict[int, float] = {}
+        keep = {k for i in np.flatnonzero(sol.y > 1e-9) for k in model.columns[i].keys}
+        for v, m, l in keep:
+            used[v] = used.get(v, 0.0) + float(self.inst.models[m].param_bytes[l])
+        stored.intersection_update(keep)
+        ok = True
+        for c in np.flatnonzero(sol.art > 1e-6):
+            d = self.inst.demands[int(c)]
+            tree = origin_tree(self.inst, d.origin)
+            for cand in itertools.islice(candidate_routes(self.inst, d).iterate(), REPAIR_CANDIDATES):
+                if cand.route in banned or self.opts.expired():
+                    continue
+                col = column_from_candidate(self.inst, tree, cand, self.storage_nodes)
+                if set(col.keys) <= stored:
+                    continue  # usable already: the relaxation could not serve the class with it (capacity or SLO rows)
+                need: dict[int, float] = {}
+                for v, m, l in set(col.keys) - stored:
+                    need[v] = need.get(v, 0.0) + float(self.inst.models[m].param_bytes[l])
+                if all(used.get(v, 0.0) + b <= self.inst.nodes[v].memory_bytes for v, b in need.items()):
+                    stored.update(col.keys)
+                    for v, b in need.items():
+                        used[v] = used.get(v, 0.0) + b
+                    self.add([col])
+                    break
+            else:
+                ok = False
+        return ok
+
+    # -- the method --------------------------------------------------------------------
+    def run(self) -> Plan:
+        start = time.perf_counter()
+        self.initial_pool()
+        model, sol, bound = self.relaxation(bounding=True)
+        if sol.art.max(initial=0.0) > 1e-6 and self.converged:
+            raise InfeasibleError([f"demand class {c} ({self.inst.demands[c].label}) cannot be served even fractionally: every route meeting its SLO and accuracy floor would exceed a memory, compute or link capacity" for c in np.flatnonzero(sol.art > 1e-6)], method="relax")
+        L = self.inst.total_rate_rps
+        lb = bound / L
+        relax_value = sol.objective / L
+        x_frac = {k: float(v) for k, v in zip(model.keys, sol.x)}
+        best = None
+        for t in range(int(self.opts.extra.get("roundings", 3))):
+            if t and (self.opts.expired() or (best is not None and best.objective - lb <= self.opts.mip_gap * abs(best.objective))):
+                break
+            got = self.trial(x_frac, None if t == 0 else self.opts.seed + t)
+            if got is not None and (best is None or got.objective < best.objective - 1e-12):
+                best = got
+        if best is None:
+            why = ""
+            if self.unserved:
+                names = ", ".join(f"{c} ({self.inst.demands[c].label}, SLO {self.inst.demands[c].max_latency_s * 1e3:.1f} ms)" for c in sorted(self.unserved)[:5])
+                why = (f"; with waiting counted, {len(self.unserved)} class(es) could not be served within their SLO at any load the"
+                       f" re-optimisation found: {names}{', ...' if len(self.unserved) > 5 else ''}")
+            raise SolverError(f"relax: no rounding of the relaxation gave a feasible plan{why} (try milp, more roundings=, or looser SLOs)")
+        gap = max(0.0, (best.objective - lb) / max(abs(best.objective), 1e-12))
+        proven = gap <= self.opts.mip_gap + 1e-12
+        term = Termination.OPTIMAL if gap <= 1e-9 else (Termination.GAP_LIMIT if proven else (Termination.COMPLETED if self.converged else Termination.ITERATION_LIMIT))
+        self.notes.append(f"relaxation {relax_value:.10g}, bound {lb:.10g} ({'converged' if self.converged else 'column generation stopped early: Lagrangian bound'}), {len(self.pool)} routes generated")
+        plan = build_plan(
+            self.inst, "relax", best.choices,
+            PlanStatus.OPTIMAL if proven else PlanStatus.FEASIBLE,
+            bound=min(lb, best.objective) if proven else lb,
+            termination=term,
+            solve_time_s=self.solve_s,
+            seed=self.opts.seed,
+            options={"queueing": self.inst.queueing, **{k: v for k, v in self.opts.extra.items()}},
+            notes=self.notes,
+        )
+        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "wall_time_s": time.perf_counter() - start}
+        return plan
+
+
+@register(
+    "relax",
+    "Convex relaxation (cvxpy) with route generation, a bound for the whole problem, and dependent rounding; models queueing ps",
+    splitting=True,
+    queueing=("none", "ps"),
+    options=OPTIONS,
+    requires=("cvxpy",),
+)
+def relax(instance: Instance, opts: SolveOptions) -> Plan:
+    return Relax(instance, opts).run()
