@@ -58,7 +58,7 @@ def test_base_documents_are_accepted(bases):
         assert outcome.code == 0, outcome.message
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_fuzz_ten_thousand(tmp_path):
     outcomes = fuzz.run_many(10_000, seed=1, folder=tmp_path, solve_every=20)
     _check(outcomes)
