@@ -102,3 +102,19 @@ def test_pyomo_formulation_agrees(tmp_path, seed, routing):
     assert b.status == "optimal"
     assert b.objective == pytest.approx(a.objective, rel=1e-6)
     assert evaluate(inst, b).feasible
+
+
+@pytest.mark.parametrize("latency", [0.0, 1e-15, 1e-9])
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_degenerate_link_latencies_solve(tmp_path, latency, method):
+    """Zero or negligible link latencies (co-located nodes) once made the path rule loop."""
+    import time
+
+    data = line_instance_data()
+    data["links"][1]["latency_s"] = latency
+    inst = instance_from_data(data, tmp_path)
+    start = time.perf_counter()
+    plan = solve(inst, method, time_limit_s=20)
+    assert time.perf_counter() - start < 20
+    ev = evaluate(inst, plan)
+    assert ev.feasible and not ev.mismatches
