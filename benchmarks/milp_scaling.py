@@ -58,13 +58,14 @@ def bench_instance(size: str, workdir: Path) -> Instance:
 
 
 def run(inst: Instance, method: str, **kw) -> dict:
+    label = method + ("" if not kw.get("routes") else f" routes={kw['routes']}")
     t = time.perf_counter()
     try:
         plan = solve(inst, method, **kw)
     except InfeasibleError as exc:
-        return {"method": method, "status": "infeasible", "wall_s": time.perf_counter() - t, "reason": exc.reasons[0]}
+        return {"method": label, "status": "infeasible", "wall_s": time.perf_counter() - t, "reason": exc.reasons[0]}
     except SolverError as exc:  # e.g. no plan within the time limit
-        return {"method": method, "status": "no plan", "wall_s": time.perf_counter() - t, "reason": str(exc)}
+        return {"method": label, "status": "no plan", "wall_s": time.perf_counter() - t, "reason": str(exc)}
     wall = time.perf_counter() - t
     st = plan.stats
     variables = st.get("variables", (st.get("columns", 0) + st.get("storage_variables", 0)) or None)
