@@ -119,7 +119,8 @@ def front_figure(ax, rows: list[dict], fig, order: list[str], files: Path) -> No
     for method in sorted(chosen, key=lambda m: order.index(m) if m in order else len(order)):
         objs, F = _front_matrix(files, chosen[method]["front_sha256"])
         pts = sorted((p[0], p[1] if len(p) > 1 else 0.0) for p in F)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, linestyle="-" if len(pts) > 1 else "", label=f"{method} ({len(pts)} points)")
+        # the attainment boundary: a step through the points (the region each front dominates lies above and right)
+        ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", marker="o", markersize=3, label=f"{method} ({len(pts)} points)")
     units = {"latency": "mean latency (s)", "inaccuracy": "mean inaccuracy", "energy": "mean energy per request (J)", "network": "network (bytes/s)"}
     ax.set_xlabel(units.get(objs[0], objs[0]) + ", estimated")
     if len(objs) > 1:

@@ -191,10 +191,14 @@ def sha256(text: str) -> str:
 
 
 def parse_suite_text(text: str, display: str = "<suite>") -> SuiteSpec:
-    """Parse suite text (no file or method checks): what reports need."""
-    import yaml
+    """Parse suite text (no file or method checks): what reports need.
 
-    return parse_model(SuiteSpec, yaml.safe_load(text), display)  # type: ignore[return-value]
+    Read with the project's YAML loader (as ``load_suite`` reads the file), so
+    numbers such as ``1.0e6`` stay numbers.
+    """
+    from placement.fileio import _parse_yaml
+
+    return parse_model(SuiteSpec, _parse_yaml(text, display)[0], display)  # type: ignore[return-value]
 
 
 def load_suite(path: str | Path) -> Suite:
