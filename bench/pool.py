@@ -26,12 +26,18 @@ from .isolate import _context, _exit_message, _failed, set_memory_limit
 _CHILD = 0  # the pid of the run child of this pool worker, while one runs
 
 
-def _read_all(fd: int, deadline: float | None) -> tuple[bytes, bool]:
-    """Bytes from ``fd`` until EOF; (data, True) when the deadline passed first."""
+def _read_all(fd: int, deadline: float | None, watch: int | None = None) -> tuple[bytes, bool]:
+    """Bytes from ``fd`` until EOF; (data, True) when the deadline passed first.
+
+    ``watch``: the pipe to the sweep; readable during a run only when the sweep
+    is gone (EOF), and then the run is killed and this worker leaves.
+    """
     chunks = []
     while True:
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([fd], [], [], wait)
+        ready, _, _ = select.select([fd] + ([watch] if watch is not None else []), [], [], wait)
+        if watch is not None and watch in ready:
+            _on_term(signal.SIGTERM, None)
         if not ready:
             return b"".join(chunks), True
         chunk = os.read(fd, 1 << 20)
@@ -40,7 +46,7 @@ def _read_all(fd: int, deadline: float | None) -> tuple[bytes, bool]:
         chunks.append(chunk)
 
 
-def fork_run(desc: dict, timeout_s: float | None, memory_limit_bytes: int | None) -> dict:
+def fork_run(desc: dict, timeout_s: float | None, memory_limit_bytes: int | None, watch: int | None = None) -> dict:
     """Run ``desc`` in a child forked from this (single-threaded, warm) process; always returns a row."""
     global _CHILD
     start = time.perf_counter()
@@ -67,7 +73,7 @@ def fork_run(desc: dict, timeout_s: float | None, memory_limit_bytes: int | None
     os.close(w)
     _CHILD = pid
     try:
-        data, late = _read_all(r, None if timeout_s is None else time.monotonic() + timeout_s)
+        data, late = _read_all(r, None if timeout_s is None else time.monotonic() + timeout_s, watch)
     finally:
         os.close(r)
     if late:
@@ -106,7 +112,7 @@ def _serve(conn) -> None:
             break
         if job is None:
             break
-        conn.send(fork_run(*job))
+        conn.send(fork_run(*job, watch=conn.fileno()))
     os._exit(0)
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bench.executors import LocalExecutor
 from bench.store import Store
@@ -54,3 +59,55 @@ def test_pool_overhead_is_small(write_suite, tmp_path):
         summary = run_suite(load_suite(path), store, LocalExecutor(1), progress=False)
         method = sum(r["method_s"] for r in store.rows()) / 50
     assert summary.wall_s / 50 - method < 0.05
+
+
+
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out |= {int(x) for x in fh.read().split()}
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return out
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc")
+def test_a_killed_sweep_leaves_no_run_behind(tmp_path, plugin):
+    """SIGKILL the sweep while a pool worker's run sleeps: the worker kills that run and leaves, as does the forkserver."""
+    suite = {"name": "orphan", "plugins": [plugin], "instances": [{"factory": "tiny"}], "methods": [{"method": "bench-sleep", "options": {"sleep_s": 60}}]}
+    path = tmp_path / "orphan.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, "-m", "placement.cli", "bench", "run", str(path), "--db", str(tmp_path / "o.sqlite"), "-q"], env=env)
+    deadline = time.monotonic() + 20
+    started: set[int] = set()
+    while time.monotonic() < deadline and len(started) < 4:  # resource tracker, forkserver, pool worker, run child
+        started |= _descendants(proc.pid)
+        time.sleep(0.2)
+    assert len(started) >= 4, started
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(p) for p in started):
+        time.sleep(0.2)
+    assert not [p for p in started if _running(p)]
