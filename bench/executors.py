@@ -17,28 +17,67 @@ from .isolate import run_isolated
 
 
 class LocalExecutor:
-    """``workers`` runs at a time, each in its own process on this machine."""
+    """``workers`` runs at a time, each in its own process on this machine.
 
-    def __init__(self, workers: int = 1):
+    With ``warm_pool`` (the default) each run is forked from one of
+    ``workers`` long-lived warm processes (:mod:`bench.pool`); without it each
+    run is a new process from the forkserver (:func:`bench.isolate.run_isolated`).
+    Either way every run has a process of its own.
+    """
+
+    def __init__(self, workers: int = 1, warm_pool: bool = True):
         self.workers = max(1, int(workers))
+        self.warm_pool = warm_pool
 
     def describe(self) -> str:
-        return f"{self.workers} local worker{'s' if self.workers != 1 else ''}"
+        how = "runs forked from a warm pool" if self.warm_pool else "a forkserver process per run"
+        return f"{self.workers} local worker{'s' if self.workers != 1 else ''} ({how})"
 
     def run(self, descs: list[dict], timeout_s: float | None, memory_limit_bytes: int | None) -> Iterator[dict]:
-        pending = iter(descs)
-        with ThreadPoolExecutor(self.workers) as pool:
-            # keep only `workers` runs in flight, so an interrupt leaves nothing queued
-            running = {pool.submit(run_isolated, d, timeout_s, memory_limit_bytes) for d in _take(pending, self.workers)}
+        import queue
+
+        from .pool import PoolWorker
+
+        idle: queue.Queue = queue.Queue()
+        started: list = []
+
+        def one(desc: dict) -> dict:
+            if not self.warm_pool:
+                return run_isolated(desc, timeout_s, memory_limit_bytes)
+            worker = idle.get()
             try:
-                while running:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        yield fut.result()
-                        running |= {pool.submit(run_isolated, d, timeout_s, memory_limit_bytes) for d in _take(pending, 1)}
+                return worker.run(desc, timeout_s, memory_limit_bytes)
             finally:
-                for fut in running:
-                    fut.cancel()
+                if not worker.alive:  # replace a worker that died (never a run's crash: runs are its children)
+                    worker.close()
+                    worker = PoolWorker()
+                    started.append(worker)
+                idle.put(worker)
+
+        if self.warm_pool:
+            for _ in range(min(self.workers, max(1, len(descs)))):
+                started.append(PoolWorker())
+                idle.put(started[-1])
+        pending = iter(descs)
+        try:
+            with ThreadPoolExecutor(self.workers) as pool:
+                # keep only `workers` runs in flight, so an interrupt leaves nothing queued
+                running = {pool.submit(one, d) for d in _take(pending, self.workers)}
+                try:
+                    while running:
+                        done, running = wait(running, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            yield fut.result()
+                            running |= {pool.submit(one, d) for d in _take(pending, 1)}
+                finally:
+                    for fut in running:
+                        fut.cancel()
+                    if running:  # interrupted: stop the runs in flight (each worker kills its run child)
+                        for w in started:
+                            w.proc.terminate()
+        finally:
+            for w in started:
+                w.close()
 
 
 def _take(it: Iterator[dict], n: int) -> list[dict]:

@@ -63,6 +63,35 @@ def tiny(rate_rps: float = 1.0) -> InstanceSpec:
     })
 
 
+def profile_pair(profile: str = "resnet18", device: str = "rpi4", server: str = "x86-server", mbit_per_s: float = 10.0) -> InstanceSpec:
+    """A device and one server over one link of ``mbit_per_s`` (latency 0), a shipped profile as the only model.
+
+    Latency is the only objective and nothing binds (the split benchmark's
+    instances: every split method and the exhaustive oracles answer the same question).
+    """
+    from pathlib import Path
+
+    from .instances import inline_profiles
+
+    profiles = Path(__file__).resolve().parents[1] / "instances" / "profiles"
+    path = profiles / f"{profile}.json"
+    if not path.is_file():
+        raise TypeError(f"no shipped profile '{profile}' (looked for {path})")
+    import json
+
+    prof = json.loads(path.read_text(encoding="utf-8"))
+    spec = InstanceSpec.model_validate({
+        "name": f"{profile}-{device}-{server}-{mbit_per_s:g}",
+        "nodes": [{"id": "dev", "device": device, "memory_bytes": None}, {"id": "srv", "device": server, "tier": "edge", "memory_bytes": None}],
+        "links": [{"u": "dev", "v": "srv", "bandwidth_bytes_per_s": mbit_per_s * 1.25e5, "latency_s": 0.0}],
+        "models": [{"id": profile, "task": "cls", "accuracy": prof["accuracy"], "input_bytes": prof["input_bytes"], "profile": str(path)}],
+        "demand": [{"origin": "dev", "task": "cls", "rate_rps": 1e-3, "max_latency_s": 1e4}],
+        "objective": {"weights": {"latency": 1.0, "inaccuracy": 0.0, "energy": 0.0}},
+        "options": {"max_segments": 2, "max_utilization": 1.0},
+    })
+    return inline_profiles(spec, profiles)
+
+
 #: Factory name -> function, as suites name them.
 def online_tree(**args) -> InstanceSpec:
     """The online benchmark instances (see :func:`bench.online.online_tree`)."""
@@ -71,4 +100,4 @@ def online_tree(**args) -> InstanceSpec:
     return build(**args)
 
 
-FACTORIES: dict[str, Callable[..., InstanceSpec]] = {"chain-path": chain_path, "tiny": tiny, "online-tree": online_tree}
+FACTORIES: dict[str, Callable[..., InstanceSpec]] = {"chain-path": chain_path, "tiny": tiny, "online-tree": online_tree, "profile-pair": profile_pair}

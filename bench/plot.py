@@ -7,8 +7,10 @@
   per instance entry (the split-computing gain table as a figure);
 - ``regret``: regret per slot against t for online suites (from the stored
   online-run files; :func:`bench.online.regret_figure`);
-- ``front``: for Pareto suites, which this version does not run yet (asking
-  for it is an input error that says so).
+- ``front``: the fronts of one instance and objective set of a Pareto suite,
+  one series per method (from the stored front files; :func:`bench.pareto.front_figure`);
+- ``bars``: a value's mean per instance entry, one bar per method (e.g. the
+  profilers' MAC error against the published figures).
 """
 
 from __future__ import annotations
@@ -88,11 +90,20 @@ def gains(ax, rows: list[dict], fig: FigureSpec, order: list[str]) -> None:
     ax.legend()
 
 
-def _not_yet(ax, rows, fig: FigureSpec, order) -> None:
-    raise InputError(Problem(None, f"figures.{fig.name}.kind", f"'{fig.kind}' figures are not available yet: they need Pareto runs, which this version does not store"))
+def bars(ax, rows: list[dict], fig: FigureSpec, order: list[str]) -> None:
+    means = _means(rows, lambda r: (r["method_label"], r["instance_group"]), fig.value)
+    groups = list(dict.fromkeys(r["instance_group"] for r in rows))
+    methods = [m for m in (fig.methods or order) if any(k[0] == m for k in means)]
+    width = 0.8 / max(1, len(methods))
+    for j, m in enumerate(methods):
+        ax.bar(np.arange(len(groups)) + j * width, [means.get((m, g), math.nan) for g in groups], width, label=m)
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(methods) - 1) / 2, groups, rotation=30, ha="right")
+    ax.set_ylabel(fig.value)
+    ax.legend()
 
 
-KINDS = {"time-vs-size": time_vs_size, "gains": gains, "regret": None, "front": _not_yet}
+KINDS = {"time-vs-size": time_vs_size, "gains": gains, "regret": None, "front": None, "bars": bars}
 
 
 def plot_all(store, name: str | None, suite: str | None, out: str | None, out_dir: str) -> list[str]:
@@ -115,6 +126,10 @@ def plot_all(store, name: str | None, suite: str | None, out: str | None, out_di
             from .online import regret_figure
 
             regret_figure(ax, store.rows(sname), fig, [m.name for m in spec.methods], store.files)
+        elif fig.kind == "front":
+            from .pareto import front_figure
+
+            front_figure(ax, store.rows(sname), fig, [m.name for m in spec.methods], store.files)
         else:
             KINDS[fig.kind](ax, store.rows(sname), fig, [m.name for m in spec.methods])
         ax.set_title(f"{sname}: {fig.name}")

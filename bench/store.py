@@ -3,8 +3,10 @@
 Schema version 1 (``meta.schema_version``); see docs/benchmarks.md for every
 column. Plans are stored beside the database as files named by the SHA-256
 of their content: ``RESULTS.sqlite.files/plans/<sha256>.json``, each
-instance's resolved JSON as ``.../instances/<sha256>.json`` and each online
-run as ``.../online-runs/<sha256>.json``. The online columns (``trace`` to
+instance's resolved JSON as ``.../instances/<sha256>.json``, each online
+run as ``.../online-runs/<sha256>.json`` and each Pareto front as
+``.../fronts/<sha256>.json``. The Pareto and profiler columns (``objectives``
+to ``macs_error_pct``) were added within schema version 1 too. The online columns (``trace`` to
 ``run_sha256``) were added within schema version 1: a database written
 before them gains them (empty) when opened.
 """
@@ -40,9 +42,13 @@ COLUMNS: dict[str, str] = {
     # online runs (kind 'online'); added to older databases when opened
     "trace": "TEXT", "total_cost": "REAL", "regret": "REAL", "regret_per_slot": "REAL", "ratio_to_hindsight": "REAL",
     "fetched_bytes": "REAL", "update_time_s": "REAL", "run_sha256": "TEXT",
+    # Pareto runs (kind 'pareto') and profiler runs (kind 'profile'); added to older databases when opened
+    "objectives": "TEXT", "hypervolume": "REAL", "reference_point": "TEXT", "front_points": "INTEGER", "front_sha256": "TEXT",
+    "macs": "REAL", "published_macs": "REAL", "macs_error_pct": "REAL",
 }
 #: Columns added after the first databases were written (ALTER TABLE when missing).
-ADDED = ("trace", "total_cost", "regret", "regret_per_slot", "ratio_to_hindsight", "fetched_bytes", "update_time_s", "run_sha256")
+ADDED = ("trace", "total_cost", "regret", "regret_per_slot", "ratio_to_hindsight", "fetched_bytes", "update_time_s", "run_sha256",
+         "objectives", "hypervolume", "reference_point", "front_points", "front_sha256", "macs", "published_macs", "macs_error_pct")
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

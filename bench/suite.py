@@ -30,9 +30,10 @@ VALUES = (
     "objective", "bound", "gap", "mean_latency_s", "mean_inaccuracy", "mean_energy_j", "network_bytes_per_s",
     "load_s", "build_s", "solve_s", "method_s", "wall_s", "peak_memory_bytes",
     "total_cost", "regret", "regret_per_slot", "ratio_to_hindsight", "fetched_bytes", "update_time_s",
+    "hypervolume", "common_hypervolume", "front_points", "macs", "published_macs", "macs_error_pct",
 )
 #: Run fields a table may group rows by.
-GROUPS = ("instance", "instance_group", "method", "nodes", "classes", "layers", "seed", "trace")
+GROUPS = ("instance", "instance_group", "method", "nodes", "classes", "layers", "seed", "trace", "objectives")
 
 
 class Modify(Strict):
@@ -105,12 +106,12 @@ class FigureSpec(Strict):
     """A standard figure made by ``idnplan bench plot``."""
 
     name: str
-    kind: Literal["time-vs-size", "gains", "regret", "front"]
+    kind: Literal["time-vs-size", "gains", "regret", "front", "bars"]
     x: Literal["nodes", "classes", "layers"] = "nodes"
     value: Literal[VALUES] = "wall_s"  # type: ignore[valid-type]
     reference: str | None = None
     methods: list[str] | None = None
-    instances: list[str] | None = Field(default=None, description="regret figures: instance labels (patterns) to draw")
+    instances: list[str] | None = Field(default=None, description="regret and front figures: instance labels (patterns) to draw")
     traces: list[str] | None = Field(default=None, description="regret figures: trace labels (patterns) to draw")
 
 
@@ -119,9 +120,11 @@ class SuiteSpec(Strict):
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     description: str | None = None
-    kind: Literal["static", "online", "pareto"] = "static"
+    kind: Literal["static", "online", "pareto", "profile"] = "static"
     plugins: list[str] = Field(default_factory=list, description="Python files registering extra methods")
-    instances: list[InstanceEntry] = Field(min_length=1)
+    instances: list[InstanceEntry] = Field(default_factory=list, description="Every kind but 'profile'")
+    objectives: list[str | list[str]] = Field(default_factory=list, description="Pareto suites: objective sets, e.g. 'latency,energy'")
+    models: list[str] = Field(default_factory=list, description="Profile suites: torchvision model names")
     methods: list[MethodEntry] = Field(min_length=1)
     traces: list[TraceEntry] = Field(default_factory=list, description="Online suites: demand traces (files or generators)")
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
@@ -148,6 +151,7 @@ class Run:
     repeat: int
     plugins: tuple[str, ...]
     trace: dict | None = None  # online suites: the trace as data (bench.online.resolve_traces)
+    objectives: str | None = None  # pareto suites: "latency,energy"
 
     def describe(self) -> dict:
         """The small serialisable description a worker runs (the instance as data, never solver state)."""
@@ -157,6 +161,8 @@ class Run:
         }
         if self.trace is not None:
             out["trace"] = self.trace
+        if self.objectives is not None:
+            out["objectives"] = self.objectives
         return out
 
 
@@ -185,10 +191,14 @@ def sha256(text: str) -> str:
 
 
 def parse_suite_text(text: str, display: str = "<suite>") -> SuiteSpec:
-    """Parse suite text (no file or method checks): what reports need."""
-    import yaml
+    """Parse suite text (no file or method checks): what reports need.
 
-    return parse_model(SuiteSpec, yaml.safe_load(text), display)  # type: ignore[return-value]
+    Read with the project's YAML loader (as ``load_suite`` reads the file), so
+    numbers such as ``1.0e6`` stay numbers.
+    """
+    from placement.fileio import _parse_yaml
+
+    return parse_model(SuiteSpec, _parse_yaml(text, display)[0], display)  # type: ignore[return-value]
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -204,12 +214,7 @@ def load_suite(path: str | Path) -> Suite:
 
         problems.append(Problem(display, format_path(loc), message, lookup_line(lines, loc)))
 
-    if spec.kind == "pareto":
-        problem(("kind",), "'pareto' suites are not available yet: 'static' and 'online' suites run in this version")
-    if spec.kind == "online" and not spec.traces:
-        problem(("traces",), "an online suite needs 'traces' (files or generators)")
-    if spec.kind != "online" and spec.traces:
-        problem(("traces",), f"'traces' apply to online suites only (this suite is '{spec.kind}')")
+    _check_kind(spec, problem)
     traces = resolve_traces(spec.traces, base, problem)
     plugins = []
     for i, p in enumerate(spec.plugins):
@@ -225,8 +230,13 @@ def load_suite(path: str | Path) -> Suite:
             load_plugins(plugins)
         except Exception as exc:  # noqa: BLE001 - a broken plugin is bad input
             problem(("plugins",), f"cannot import a plugin: {type(exc).__name__}: {exc}")
-    _check_methods(spec, problem, method_options)
-    instances: list[ResolvedInstance] = []
+    if spec.kind == "profile":
+        _check_profilers(spec, problem)
+    else:
+        _check_methods(spec, problem, method_options)
+    from .profile import model_instance
+
+    instances: list[ResolvedInstance] = [model_instance(m) for m in spec.models]
     for i, entry in enumerate(spec.instances):
         try:
             instances.extend(resolve_entry(entry, base, ("instances", i)))
@@ -250,6 +260,61 @@ def load_suite(path: str | Path) -> Suite:
         raise InputError(problems)
     runs = expand(spec, instances, tuple(plugins), traces)
     return Suite(spec, Path(path), Path(path).read_text(encoding="utf-8"), instances, runs)
+
+
+def _check_kind(spec: SuiteSpec, problem) -> None:
+    """Fields that belong to one kind of suite only, and what each kind needs."""
+    if spec.kind != "profile" and not spec.instances:
+        problem(("instances",), f"a{'n' if spec.kind == 'online' else ''} {spec.kind} suite needs 'instances'")
+    if spec.kind == "profile" and not spec.models:
+        problem(("models",), "a profile suite needs 'models' (torchvision model names)")
+    if spec.kind == "profile" and spec.instances:
+        problem(("instances",), "a profile suite profiles 'models'; 'instances' apply to the other kinds")
+    if spec.kind != "profile" and spec.models:
+        problem(("models",), f"'models' apply to profile suites only (this suite is '{spec.kind}')")
+    if spec.kind == "online" and not spec.traces:
+        problem(("traces",), "an online suite needs 'traces' (files or generators)")
+    if spec.kind != "online" and spec.traces:
+        problem(("traces",), f"'traces' apply to online suites only (this suite is '{spec.kind}')")
+    if spec.kind == "pareto":
+        from placement.kernel import OBJECTIVES
+
+        from .pareto import parse_objectives
+
+        if not spec.objectives:
+            problem(("objectives",), f"a pareto suite needs 'objectives' (sets of {', '.join(OBJECTIVES)}, e.g. 'latency,energy')")
+        for i, entry in enumerate(spec.objectives):
+            names = parse_objectives(entry)
+            bad = [n for n in names if n not in OBJECTIVES]
+            if bad or len(names) < 2 or len(set(names)) != len(names):
+                problem(("objectives", i), f"expected two or more distinct objectives of {', '.join(OBJECTIVES)}, got '{','.join(names)}'")
+        for i, m in enumerate(spec.methods):
+            if "objectives" in m.options:
+                problem(("methods", i, "options", "objectives"), "a pareto suite gives the objectives in its 'objectives' field (one run per set)")
+    elif spec.objectives:
+        problem(("objectives",), f"'objectives' apply to pareto suites only (this suite is '{spec.kind}')")
+
+
+def _check_profilers(spec: SuiteSpec, problem) -> None:
+    from .profile import PROFILERS, missing
+
+    for i, m in enumerate(spec.methods):
+        if m.method not in PROFILERS:
+            problem(("methods", i, "method"), f"unknown profiler '{m.method}'; a profile suite's methods: {', '.join(PROFILERS)}")
+        elif missing(m.method):
+            problem(("methods", i, "method"), f"profiler '{m.method}' needs {', '.join(missing(m.method))}, which is not installed")
+        elif m.options or m.time_limit_s or m.mip_gap or m.threads:
+            problem(("methods", i), f"profiler '{m.method}' takes no options")
+    if spec.models:
+        import importlib.util
+
+        if importlib.util.find_spec("torchvision") is not None:
+            import torchvision
+
+            known = set(torchvision.models.list_models())
+            for i, name in enumerate(spec.models):
+                if name not in known:
+                    problem(("models", i), f"unknown torchvision model '{name}' (see torchvision.models.list_models())")
 
 
 def _check_methods(spec: SuiteSpec, problem, method_options) -> None:
@@ -279,16 +344,19 @@ def _check_methods(spec: SuiteSpec, problem, method_options) -> None:
 
 
 def expand(spec: SuiteSpec, instances: list[ResolvedInstance], plugins: tuple[str, ...], traces: list[dict] | None = None) -> list[Run]:
-    """Every (instance, [trace,] method, seed, repeat) of the suite, in a stable order."""
+    """Every (instance, [trace | objectives,] method, seed, repeat) of the suite, in a stable order."""
+    from .pareto import parse_objectives
+
+    objective_sets = [",".join(parse_objectives(o)) for o in spec.objectives] if spec.kind == "pareto" else [None]
     runs = []
-    for inst, trace in [(i, t) for i in instances for t in (traces or [None])]:
+    for inst, trace, objs in [(i, t, o) for i in instances for t in (traces or [None]) for o in objective_sets]:
         for m in spec.methods:
             if m.instances is not None and not any(fnmatch.fnmatchcase(inst.label, pat) for pat in m.instances):
                 continue
             options = dict(m.options)
             limit = m.time_limit_s or spec.time_limit_s
             for key, value in (("time_limit_s", limit), ("mip_gap", m.mip_gap), ("threads", m.threads)):
-                if value is not None and trace is None:
+                if value is not None and spec.kind in ("static", "pareto"):
                     options[key] = value
             for seed in spec.seeds:
                 for rep in range(spec.repeats):
@@ -296,5 +364,7 @@ def expand(spec: SuiteSpec, instances: list[ResolvedInstance], plugins: tuple[st
                              "method": m.method, "method_label": m.name, "options": options, "seed": seed, "repeat": rep}
                     if trace is not None:
                         ident["trace"] = trace["sha256"]
-                    runs.append(Run(sha256(canonical_json(ident)), spec.name, spec.kind, inst, m.method, m.name, options, seed, rep, plugins, trace))
+                    if objs is not None:
+                        ident["objectives"] = objs
+                    runs.append(Run(sha256(canonical_json(ident)), spec.name, spec.kind, inst, m.method, m.name, options, seed, rep, plugins, trace, objs))
     return runs

@@ -105,11 +105,16 @@ def _fields(run: Run, row: dict, store: Store, timeout: float | None, limit: int
     if online is not None:
         row["run_sha256"] = sha256(online)
         store.save_file("online-runs", row["run_sha256"], online)
+    front = row.pop("front_json", None)
+    if front is not None:
+        row["front_sha256"] = sha256(front)
+        store.save_file("fronts", row["front_sha256"], front)
     inst = run.instance
+    layers = row.pop("profile_layers", None)
     return {
         **row, "suite": run.suite, "kind": run.kind, "instance": inst.label, "instance_group": inst.group,
-        "instance_sha256": inst.sha256, "nodes": inst.nodes, "classes": inst.classes, "layers": inst.layers,
+        "instance_sha256": inst.sha256, "nodes": inst.nodes, "classes": inst.classes, "layers": layers or inst.layers,
         "method": run.method, "method_label": run.method_label, "options": run.options, "seed": run.seed,
-        "repeat": run.repeat, "trace": run.trace["label"] if run.trace else None, "timeout_s": timeout, "memory_limit_bytes": limit, "git_commit": commit,
+        "repeat": run.repeat, "trace": run.trace["label"] if run.trace else None, "objectives": run.objectives, "timeout_s": timeout, "memory_limit_bytes": limit, "git_commit": commit,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

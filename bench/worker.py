@@ -106,6 +106,14 @@ def _solve(desc: dict) -> dict:
         from .online import execute_online
 
         return execute_online(desc)
+    if desc.get("kind") == "pareto":
+        from .pareto import execute_pareto
+
+        return execute_pareto(desc)
+    if desc.get("kind") == "profile":
+        from .profile import execute_profile
+
+        return execute_profile(desc)
     t = time.perf_counter()
     inst = Instance.from_spec(InstanceSpec.model_validate_json(desc["instance_json"]), None, desc["instance_label"])
     out: dict = {"load_s": time.perf_counter() - t}

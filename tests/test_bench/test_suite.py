@@ -39,7 +39,7 @@ def test_expansion_and_dry_run(write_suite, cli, capsys, tmp_path):
         ({"instances": [{"factory": "tiny", "args": {"bogus": 1}}]}, "instances[0].args", "bogus"),
         ({"seeds": "0"}, "seeds", ""),
         ({"kind": "online"}, "traces", "needs 'traces'"),
-        ({"kind": "pareto"}, "kind", "not available yet"),
+        ({"kind": "pareto"}, "objectives", "needs 'objectives'"),
         ({"tables": [{"name": "t", "value": "speed"}]}, "tables[0].value", ""),
         ({"tables": [{"name": "t", "reference": "milp"}]}, "tables[0].reference", "not a method label"),
     ],
