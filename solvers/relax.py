@@ -87,6 +87,7 @@ class Relax:
         self.converged = True
         self.solve_s = 0.0
         self.slo_rows = 0
+        self.slo_loosened = 0  # re-optimisations after dropping SLO rows that left classes unserved
         self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
         self.slo_repair = str(opts.extra.get("slo_repair", "rows"))
 
@@ -200,6 +201,7 @@ class Relax:
         stored = round_storage(self.inst, x_frac, seed)
         banned: set = set()
         slo: set = set()
+        dropped: set = set()  # routes whose SLO row was dropped once (found missing again: banned)
         last_unserved: set = set()
         for _ in range(MAX_SLO_ROUNDS):
             if self.opts.expired():
@@ -209,6 +211,8 @@ class Relax:
             routes = self.routes_of(model, sol, allowed)
             if routes is None:
                 unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
+                if slo and self._loosen(model, sol, unserved, slo, banned, dropped):
+                    continue  # rows that kept classes from being served were dropped or turned into bans
                 self.unserved.update(unserved)
                 if (slo and unserved == last_unserved) or not self._repair(model, sol, stored, banned):
                     return None  # new storage did not help these classes: their SLOs with waiting bind
@@ -227,11 +231,38 @@ class Relax:
                 slo.difference_update(missing)
                 continue
             for r in fresh:
-                if slo_budget(self.inst, [self.pool[self.index[r]]])[0] <= 0:
+                if r in dropped or slo_budget(self.inst, [self.pool[self.index[r]]])[0] <= 0:
                     banned.add(r)
                 else:
                     slo.add(r)
         return None
+
+    def _loosen(self, model: RelaxModel, sol: RelaxSolution, unserved: set, slo: set, banned: set, dropped: set) -> bool:
+        """SLO rows that leave classes unserved: turn them into bans or drop them; False when none is changed.
+
+        A row holds whether or not its route carries flow, so it can forbid
+        the loads every other route of the class needs (e.g. on the class's
+        own uplink). The rows of an unserved class's routes become bans (the
+        route may not carry flow; the class is served by others), and rows
+        that bind (positive dual) on routes that carry no flow are dropped
+        (a dropped route found missing its SLO again is banned, so this ends).
+        """
+        changed = False
+        for r in list(slo):
+            k = self.index[r]
+            if self.pool[k].cls in unserved:
+                slo.discard(r)
+                banned.add(r)
+                changed = True
+        for r, nu in zip(model.slo_idx, sol.nu):
+            route = self.pool[int(r)].route
+            if route in slo and nu > 1e-9 and sol.y[int(r)] <= 1e-6:
+                slo.discard(route)
+                dropped.add(route)
+                changed = True
+        if changed:
+            self.slo_loosened += 1
+        return changed
 
     def _repair(self, model: RelaxModel, sol: RelaxSolution, stored: set, banned: set) -> bool:
         """Give each unserved class storage for its cheapest route that fits; False when none does."""
@@ -302,7 +333,7 @@ class Relax:
             options={"queueing": self.inst.queueing, **{k: v for k, v in self.opts.extra.items()}},
             notes=self.notes,
         )
-        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "wall_time_s": time.perf_counter() - start}
+        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "slo_loosened": self.slo_loosened, "wall_time_s": time.perf_counter() - start}
         return plan
 
 

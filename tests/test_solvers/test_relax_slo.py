@@ -138,3 +138,25 @@ def test_milp_under_ps_never_claims_infeasible_after_bans(inst):
         pytest.fail("milp under ps claimed infeasibility for an instance with a plan")
     else:
         assert evaluate(inst, plan).feasible
+
+
+def test_rows_that_leave_a_class_unserved_become_bans_or_are_dropped():
+    """A row holds whether or not its route carries flow: on an unserved class's route it becomes
+    a ban; a binding row on another class's unused route is dropped (and noted, so a second miss bans)."""
+    from types import SimpleNamespace
+
+    from solvers.relax import Relax
+
+    routes = [Route(c, "m", (Segment(n, 0, 0),)) for c, n in ((0, "edge"), (0, "cloud"), (1, "edge"), (1, "cloud"))]
+    relax = Relax.__new__(Relax)
+    relax.pool = [SimpleNamespace(route=r, cls=r.demand) for r in routes]
+    relax.index = {r: k for k, r in enumerate(routes)}
+    relax.slo_loosened = 0
+    slo, banned, dropped = {routes[0], routes[2], routes[3]}, set(), set()
+    model = SimpleNamespace(slo_idx=np.array([0, 2, 3]))
+    sol = SimpleNamespace(nu=np.array([1.0, 0.5, 0.0]), y=np.array([0.3, 0.0, 0.0, 1.0]))
+    assert relax._loosen(model, sol, {0}, slo, banned, dropped)
+    assert banned == {routes[0]}  # class 0 unserved: its row becomes a ban
+    assert dropped == {routes[2]} and slo == {routes[3]}  # binding, no flow: dropped; carries flow: kept
+    assert relax.slo_loosened == 1
+    assert not relax._loosen(SimpleNamespace(slo_idx=np.array([3])), SimpleNamespace(nu=np.array([0.0]), y=sol.y), set(), slo, banned, dropped)
