@@ -160,3 +160,21 @@ def test_rows_that_leave_a_class_unserved_become_bans_or_are_dropped():
     assert dropped == {routes[2]} and slo == {routes[3]}  # binding, no flow: dropped; carries flow: kept
     assert relax.slo_loosened == 1
     assert not relax._loosen(SimpleNamespace(slo_idx=np.array([3])), SimpleNamespace(nu=np.array([0.0]), y=sol.y), set(), slo, banned, dropped)
+
+
+def test_milp_slo_rows_find_the_plan_relax_finds(inst):
+    """milp under ps imposes the SLO of a route found missing it as a row with an indicator
+    (instead of banning it): on the shared-edge instance it finds relax's plan, with a valid bound."""
+    rel = solve(inst, "relax", mip_gap=1e-6)
+    plan = solve(inst, "milp", mip_gap=1e-6)
+    ev = evaluate(inst, plan)
+    assert ev.feasible, ev.violations
+    assert not ev.mismatches, ev.mismatches
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(rel.objective, rel=1e-5)
+    assert plan.bound <= plan.objective + 1e-12 and plan.bound >= rel.bound - 1e-9  # both valid bounds; milp's no weaker
+    assert not any("banned" in n for n in plan.notes)
+    assert plan.stats["slo_rows"] >= 1  # class 0's edge route: its SLO is a row, not a ban
+    # class 1 split between edge and cloud exactly where class 0's SLO binds
+    at_edge = sum(r.share for r in ev.routes if r.demand == 1 and r.path[-1] == "edge")
+    assert 0.0 < at_edge < 1.0
