@@ -59,6 +59,11 @@ from .registry import SolveOptions
 
 #: Outer-approximation rounds at most per LP or MILP.
 MAX_OA_ROUNDS = 40
+#: An LP's approximation is refined until its misses add up to less than this share of the gap tolerance
+#: (each refinement costs a pricing pass over every class; the bound is valid at any accuracy).
+OA_GAP_SHARE = 0.05
+#: Routes of a refused incumbent whose latency at its loads is within this share of their SLO get SLO rows too.
+SLO_NEAR = 0.05
 
 
 class CongestedBranchAndPrice(BranchAndPrice):
@@ -105,7 +110,7 @@ class CongestedBranchAndPrice(BranchAndPrice):
         oa = np.array([max((a + b * r for a, b in cs), default=0.0) for r, cs in zip(rho, self.cuts)])
         err = self.inst.w_latency * (excess(rho) - oa)
         scale = max(abs(objective or 0.0) * self.master.obj_scale, 1e-9)
-        if err.sum() <= 1e-3 * self.opts.mip_gap * scale + 1e-12:
+        if err.sum() <= OA_GAP_SHARE * self.opts.mip_gap * scale + 1e-12:
             return 0
         add = np.flatnonzero(err > 1e-12 * scale)
         if not len(add):
@@ -217,10 +222,13 @@ class CongestedBranchAndPrice(BranchAndPrice):
         valued = value_routes(self.inst, [(c.route, c.share) for c in routes])
         if not valued.feasible:
             changed = False
+            for c in valued.choices:  # the routes near their SLO too: fewer MILP re-solves
+                if c.share > 0 and c.route not in self.slo_z and c.route not in self.banned and \
+                        c.latency_s > (1 - SLO_NEAR) * self.inst.demands[c.route.demand].max_latency_s:
+                    self._slo_row(self.master.route_index[c.route])
+                    changed = True
             for k in valued.slo_violations:
                 p = self.master.route_index[routes[k].route]
-                if routes[k].route not in self.slo_z and routes[k].route not in self.banned:
-                    changed |= self._slo_row(p) or True
                 servers = np.fromiter(self._use(p), dtype=np.int64)
                 at = np.minimum(valued.rho[servers], self.U)
                 new = [j for j, (s, r0) in enumerate(zip(servers, at)) if all(abs(b - excess_slope(r0)) > 1e-12 * max(1.0, b) for _, b in self.cuts[s])]
