@@ -125,10 +125,8 @@ class Relax:
         best = -math.inf
         for _ in range(self.max_rounds):
             slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
-            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx)
             allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
-            xcap = np.array([1.0 if stored is None or k in stored else 0.0 for k in model.keys])
-            model.set_masks(allow, xcap)
+            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx, fixed_rates=True, allow=allow, stored=stored)
             t = time.perf_counter()
             sol = model.solve(self.opts.verbose)
             self.solve_s += time.perf_counter() - t
