@@ -282,7 +282,11 @@ class CongestedBranchAndPrice(BranchAndPrice):
             return super().run()
         except InfeasibleError as exc:
             if not self.banned_any:
-                raise  # proven at the root, before any ban: SLOs at zero load already fail
+                if not self.slo_z:
+                    raise  # SLOs at zero load, capacities and memory already fail
+                raise InfeasibleError([f"with waiting counted: {len(self.slo_z)} route(s) found missing their SLO at a plan's loads may carry "
+                                       "flow only while their SLO holds with waiting (SLO rows), and no plan then serves every class "
+                                       "(the unserved classes and saturated servers of the relaxation follow)", *exc.reasons], method="milp") from None
             raise SolverError(
                 "milp (queueing ps) found no plan whose routes meet their SLOs at their own loads; routes were banned "
                 "for missing their SLO at an incumbent's loads, which makes the search incomplete, so this does not prove "

@@ -178,3 +178,14 @@ def test_milp_slo_rows_find_the_plan_relax_finds(inst):
     # class 1 split between edge and cloud exactly where class 0's SLO binds
     at_edge = sum(r.share for r in ev.routes if r.demand == 1 and r.path[-1] == "edge")
     assert 0.0 < at_edge < 1.0
+
+
+def test_milp_proves_infeasible_when_the_tight_class_alone_misses_its_slo(tmp_path):
+    """At 160 req/s class 0 loads the edge to 0.8 (< max_utilization 0.9) but its SLO needs at most
+    about 0.72 there, and every other route is far too slow: no plan exists, and with SLO rows instead
+    of bans milp's search stays exact, so it says so (exit 3) instead of a solver error."""
+    from placement import InfeasibleError
+
+    inst = instance_from_data(shared_edge_data(rate_tight=160.0), tmp_path)
+    with pytest.raises(InfeasibleError, match="with waiting counted"):
+        solve(inst, "milp")
