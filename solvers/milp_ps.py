@@ -186,6 +186,23 @@ class CongestedBranchAndPrice(BranchAndPrice):
             self.master.h.changeColsIntegrality(len(cols), cols, np.array([kind] * len(cols)))
 
     # -- overridden steps ------------------------------------------------------------
+    def _solve(self, **kw):
+        """As the base, but an LP that HiGHS calls optimal with a primal infeasibility just above its
+        tolerance (seen with the SLO rows' big-M coefficients) is solved again, cold, by primal simplex."""
+        sol = super()._solve(**kw)
+        m = self.master
+        if sol.optimal and not sol.has_solution and not (m.integral_x or m.integral_y):
+            strategy = m.h.getOptionValue("simplex_strategy")[1]
+            m.h.clearSolver()
+            m.h.setOptionValue("simplex_strategy", 4)  # primal
+            try:
+                sol = super()._solve(**kw)
+            finally:
+                m.h.setOptionValue("simplex_strategy", strategy)
+        if sol.optimal and not sol.has_solution:
+            raise SolverError(f"milp (queueing ps): HiGHS reported '{sol.status}' without a feasible solution (numerical trouble)")
+        return sol
+
     def column_generation(self):
         for _ in range(MAX_OA_ROUNDS):
             lb, converged, duals, sol = super().column_generation()
