@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from placement.build import build_plan
-from placement.errors import InfeasibleError, SolverError
+from placement.errors import InfeasibleError, SolverError, TimeLimitReached
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
@@ -85,7 +85,9 @@ class Relax:
         self.rounds = 0
         self.notes: list[str] = []
         self.converged = True
-        self.solve_s = 0.0
+        self.solve_s = 0.0  # building and solving the relaxations
+        self.pricing_s = 0.0  # route generation
+        self.pool_s = 0.0  # the initial routes
         self.slo_rows = 0
         self.slo_loosened = 0  # re-optimisations after dropping SLO rows that left classes unserved
         self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
@@ -102,7 +104,12 @@ class Relax:
         return n
 
     def initial_pool(self) -> None:
+        """The cheapest routes of each class, class by class (each candidate set is dropped after its class)."""
+        t = time.perf_counter()
         for d in self.inst.demands:
+            if self.opts.expired():
+                raise TimeLimitReached(f"relax: time limit reached while building the initial routes ({d.index} of {len(self.inst.demands)} classes"
+                                       f" in {time.perf_counter() - t:.0f} s: one pass over every class's routes takes longer than the limit)")
             tree = origin_tree(self.inst, d.origin)
             cols = []
             for cand in candidate_routes(self.inst, d).iterate():
@@ -110,6 +117,7 @@ class Relax:
                 if len(cols) >= INITIAL_ROUTES:
                     break
             self.add(cols)
+        self.pool_s = time.perf_counter() - t
 
     # -- column generation ---------------------------------------------------------------
     def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False,
@@ -125,16 +133,21 @@ class Relax:
         best = -math.inf
         for _ in range(self.max_rounds):
             slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
+            t = time.perf_counter()
             allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
             model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx, fixed_rates=True, allow=allow, stored=stored)
-            t = time.perf_counter()
             sol = model.solve(self.opts.verbose)
             self.solve_s += time.perf_counter() - t
+            t = time.perf_counter()
             self.rounds += 1
             prices = model.class_prices(sol, model.server_prices(sol))
             new, min_rc = [], np.zeros(len(self.inst.demands))
             tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(len(self.inst.demands), 1)
+            partial = False
             for c, d in enumerate(self.inst.demands):
+                if self.opts.expired():
+                    partial = True  # classes left unpriced: no bound from this round
+                    break
                 pr = prices[c]
                 if forbidden:
                     pr.forbidden = forbidden
@@ -147,12 +160,13 @@ class Relax:
                         found += 1
                     if found >= ROUTES_PER_ROUND or cand.score >= -tol:
                         break
-            if bounding:
+            self.pricing_s += time.perf_counter() - t
+            if bounding and not partial:
                 best = max(best, model.lagrangian(sol, np.array([p.offset for p in prices]), min_rc))
                 if sol.objective - best <= CG_RTOL * max(1.0, abs(sol.objective)):
                     return model, sol, best
             if not new or self.opts.expired():
-                if new:
+                if new or partial:
                     self.converged = False
                 return model, sol, best
             self.add(new)
@@ -331,7 +345,8 @@ class Relax:
             options={"queueing": self.inst.queueing, **{k: v for k, v in self.opts.extra.items()}},
             notes=self.notes,
         )
-        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "slo_loosened": self.slo_loosened, "wall_time_s": time.perf_counter() - start}
+        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "slo_loosened": self.slo_loosened,
+                      "initial_routes_s": self.pool_s, "relaxation_s": self.solve_s, "pricing_s": self.pricing_s, "wall_time_s": time.perf_counter() - start}
         return plan
 
 

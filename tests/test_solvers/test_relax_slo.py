@@ -189,3 +189,14 @@ def test_milp_proves_infeasible_when_the_tight_class_alone_misses_its_slo(tmp_pa
     inst = instance_from_data(shared_edge_data(rate_tight=160.0), tmp_path)
     with pytest.raises(InfeasibleError, match="with waiting counted"):
         solve(inst, "milp")
+
+
+def test_relax_honours_the_time_limit_while_building_routes(inst):
+    """A limit that has passed before the first class is priced ends the run with a
+    time-limit error that says where (the initial routes), not a plan without a bound."""
+    from placement.errors import TimeLimitReached
+
+    with pytest.raises(TimeLimitReached, match="initial routes"):
+        solve(inst, "relax", time_limit_s=1e-9)
+    plan = solve(inst, "relax", mip_gap=1e-6)
+    assert {"initial_routes_s", "relaxation_s", "pricing_s"} <= set(plan.stats)
