@@ -162,7 +162,7 @@ class Relax:
                         break
             self.pricing_s += time.perf_counter() - t
             if bounding and not partial:
-                best = max(best, model.lagrangian(sol, np.array([p.offset for p in prices]), min_rc))
+                best = max(best, model.lagrangian(sol, prices.offsets, min_rc))
                 if sol.objective - best <= CG_RTOL * max(1.0, abs(sol.objective)):
                     return model, sol, best
             if not new or self.opts.expired():

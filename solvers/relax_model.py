@@ -49,6 +49,27 @@ from .congestion import excess, excess_slope, server_bandwidth, slo_budget
 from .master import artificial_costs, new_highs
 
 
+class ClassPrices:
+    """Pricing data of every class (:class:`~solvers.candidates.Prices`), built when a class is looked up."""
+
+    def __init__(self, rates: np.ndarray, offsets: np.ndarray, node_price: np.ndarray, link_price_per_byte: np.ndarray, storage: dict):
+        self.rates = rates
+        self.offsets = offsets
+        self.node_price = node_price
+        self.link_price = link_price_per_byte
+        self.storage = storage
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, c: int) -> Prices:
+        rate = float(self.rates[c])
+        return Prices(rate, float(self.offsets[c]), rate * self.node_price, rate * self.link_price, self.storage.get(c, {}), {})
+
+    def __iter__(self):
+        return (self[c] for c in range(len(self)))
+
+
 class _Fixed:
     """A constant standing where a ``cp.Parameter`` would (read through ``.value``)."""
 
@@ -236,23 +257,24 @@ class RelaxModel:
             price += (self.A[:, self.slo_idx] @ sol.nu) * slope
         return price
 
-    def class_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> list[Prices]:
-        """Pricing data per class, offset = the cheapest full price in the pool (so pool routes price >= 0)."""
-        n_nodes = len(self.inst.nodes)
+    def class_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> ClassPrices:
+        """Pricing data per class, offset = the cheapest full price in the pool (so pool routes price >= 0).
+
+        Built per class on access (:class:`ClassPrices`): each class's prices are
+        arrays over all nodes and link directions, too large to hold for every
+        class of a large fleet at once (10,240 classes x 34,000 servers: 2.8 GB).
+        """
         full = self.full_prices(sol, server_price)
         offsets = np.full(len(self.inst.demands), np.inf)
         np.minimum.at(offsets, self.cls, full)
         offsets = np.minimum(offsets, self.art_cost.value)
-        storage: list[dict] = [{} for _ in self.inst.demands]
+        storage: dict[int, dict] = {}
         for (c, v, m, l), lam in zip(self.links, sol.lam):
             if lam > 0:
-                arr = storage[c].setdefault((v, m), np.zeros(self.inst.models[m].n_layers))
+                arr = storage.setdefault(c, {}).setdefault((v, m), np.zeros(self.inst.models[m].n_layers))
                 arr[l] = lam
-        out = []
-        for c in range(len(self.inst.demands)):
-            rate = float(self.rates[c])
-            out.append(Prices(rate, float(offsets[c]), rate * server_price[:n_nodes], rate * server_price[n_nodes:] / self.bw[n_nodes:], storage[c], {}))
-        return out
+        n_nodes = len(self.inst.nodes)
+        return ClassPrices(self.rates, offsets, server_price[:n_nodes], server_price[n_nodes:] / self.bw[n_nodes:], storage)
 
     def full_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> np.ndarray:
         """Per pool route: rate x (cost + priced server use) + linking duals (L x J per unit share)."""
