@@ -188,10 +188,12 @@ class CongestedBranchAndPrice(BranchAndPrice):
     # -- overridden steps ------------------------------------------------------------
     def _solve(self, **kw):
         """As the base, but an LP that HiGHS calls optimal with a primal infeasibility just above its
-        tolerance (seen with the SLO rows' big-M coefficients) is solved again, cold, by primal simplex."""
+        tolerance, or ends with status 'Unknown' (both seen with the SLO rows' big-M coefficients), is
+        solved again, cold, by primal simplex."""
         sol = super()._solve(**kw)
         m = self.master
-        if sol.optimal and not sol.has_solution and not (m.integral_x or m.integral_y):
+        troubled = (sol.optimal and not sol.has_solution) or (not sol.optimal and sol.status not in ("Infeasible", "Time limit reached"))
+        if troubled and not (m.integral_x or m.integral_y):
             strategy = m.h.getOptionValue("simplex_strategy")[1]
             m.h.clearSolver()
             m.h.setOptionValue("simplex_strategy", 4)  # primal
