@@ -83,6 +83,7 @@ class CongestedBranchAndPrice(BranchAndPrice):
         self.cuts: list[list[tuple[float, float]]] = [[] for _ in range(n)]  # (intercept, slope) in rho
         self.banned: set = set()
         self.slo_z: dict = {}  # route -> HiGHS column of its SLO indicator
+        self.slo_seen: set = set()  # routes whose SLO row was considered (added, void, or banned)
         self.fix: dict = {}  # the branch-and-price node's fixings
         self.refined = False  # set when a rejected incumbent added SLO rows or cuts
         self.banned_any = False
@@ -147,18 +148,20 @@ class CongestedBranchAndPrice(BranchAndPrice):
         return {s: a for s, a in use.items() if a > 0}
 
     def _slo_row(self, p: int) -> bool:
-        """Add the SLO row of pool column ``p`` with its indicator; False when the route was banned instead."""
+        """Add the SLO row of pool column ``p`` with its indicator (or ban it when its SLO fails at zero load);
+        False when neither was needed (its SLO holds at every admissible load)."""
         m = self.master
         col = m.columns[p]
+        self.slo_seen.add(col.route)
         budget = float(slo_budget(self.inst, [col])[0])
         if budget <= 0:  # misses its SLO at zero load (within the margin): never usable, an exact ban
             self.banned.add(col.route)
             self._apply_bans()
-            return False
+            return True
         use = self._use(p)
         big = sum(use.values()) * self.U / (1.0 - self.U) - budget
         if big <= 0:
-            return True  # the SLO holds at every admissible load
+            return False  # the SLO holds at every admissible load
         z = int(m._add_cols(np.zeros(1), np.zeros(1), np.ones(1), [[]])[0])
         servers = np.fromiter(use, dtype=np.int64)
         a = np.array([use[s] for s in servers])
@@ -242,10 +245,9 @@ class CongestedBranchAndPrice(BranchAndPrice):
         if not valued.feasible:
             changed = False
             for c in valued.choices:  # the routes near their SLO too: fewer MILP re-solves
-                if c.share > 0 and c.route not in self.slo_z and c.route not in self.banned and \
+                if c.share > 0 and c.route not in self.slo_seen and \
                         c.latency_s > (1 - SLO_NEAR) * self.inst.demands[c.route.demand].max_latency_s:
-                    self._slo_row(self.master.route_index[c.route])
-                    changed = True
+                    changed |= self._slo_row(self.master.route_index[c.route])
             for k in valued.slo_violations:
                 p = self.master.route_index[routes[k].route]
                 servers = np.fromiter(self._use(p), dtype=np.int64)
