@@ -11,14 +11,19 @@ Part 2 -- analytical (ps) against simulated mean latency per class for the
 the largest relative difference over classes and how many classes' 95 % CI
 hold the prediction.
 
-Part 3 -- relax gap, time and peak memory on the generated M, L and XL
-instances (``benchmarks/instances/{M,L,XL}.yaml``), nominal load, ``ps``;
-a failure prints its reason on stderr.
+Part 3 -- relax gap, time and peak memory on the generated fleets at
+nominal load under ``ps`` (``benchmarks/instances/<size>.yaml``; ``M-ps``
+and ``L-ps`` draw SLOs every class can meet alone under waiting, see
+``benchmarks/ps_slo.py``), and ``milp`` (``--mip-gap 1e-3``) on the sizes of
+``--milp-sizes``. Each run is a separate process (peak memory per run);
+a failure prints its reason on stderr. The load average of the host is
+printed with every row (the host may be shared).
 
 Usage::
 
     python benchmarks/congestion.py [--instances instances/idn-10.yaml,instances/idn-100.yaml]
-                                    [--loads 1,2,3] [--sizes M,L,XL] [--time-limit 600] [--sim-s 300]
+                                    [--loads 1,2,3] [--sizes M-ps,L-ps,XL] [--milp-sizes M-ps]
+                                    [--time-limit 600] [--sim-s 300]
                                     [--json results.json]
 """
 
@@ -112,22 +117,38 @@ def part1(paths, loads, time_limit, sim_s, out):
         print(show(sim_rows))
 
 
-def part3(sizes, time_limit, out):
-    rows = []
+def _run_size(size: str, method: str, time_limit: float, mip_gap: float, conn) -> None:
+    """One run in a child process: (row, why) sent back through ``conn``."""
+    import os
+
     with tempfile.TemporaryDirectory() as tmp:
-        for size in sizes:
-            if not (ROOT / "benchmarks" / "instances" / f"{size}.yaml").exists():
-                rows.append({"instance": size, "status": "no config"})
-                continue
-            inst = with_queueing(bench_instance(size, Path(tmp)), "ps")
-            why: list[str] = []
-            plan, t, err = attempt(inst, "relax", why, time_limit_s=time_limit, mip_gap=0.02)
-            row = {"instance": f"{size} ({len(inst.nodes)} nodes, {len(inst.demands)} classes)", "status": plan.status if plan else err,
-                   "J": f"{plan.objective:.5f}" if plan else "", "bound": f"{plan.bound:.5f}" if plan else "",
-                   "gap": f"{plan.gap:.2%}" if plan else "", "time s": f"{t:.1f}", "peak RSS GB": f"{peak_rss_gb():.2f}"}
-            rows.append(row)
-            out.append({"part": 3, **row, "why": why})
-            print(f"  {size} done" + "".join(f"\n    {w}" for w in why), file=sys.stderr, flush=True)
+        inst = with_queueing(bench_instance(size, Path(tmp)), "ps")
+        why: list[str] = []
+        plan, t, err = attempt(inst, method, why, time_limit_s=time_limit, mip_gap=mip_gap)
+        row = {"instance": f"{size} ({len(inst.nodes)} nodes, {len(inst.demands)} classes)", "method": method, "status": plan.status if plan else err,
+               "J": f"{plan.objective:.6f}" if plan else "", "bound": f"{plan.bound:.6f}" if plan else "",
+               "gap": f"{plan.gap:.2e}" if plan else "", "time s": f"{t:.1f}", "peak RSS GB": f"{peak_rss_gb():.2f}",
+               "load avg": f"{os.getloadavg()[0]:.1f}"}
+        conn.send((row, why))
+
+
+def part3(sizes, milp_sizes, time_limit, out):
+    import multiprocessing as mp
+
+    rows = []
+    runs = [(s, "relax", 0.02) for s in sizes] + [(s, "milp", 1e-3) for s in milp_sizes]
+    for size, method, gap in runs:
+        if not (ROOT / "benchmarks" / "instances" / f"{size}.yaml").exists():
+            rows.append({"instance": size, "method": method, "status": "no config"})
+            continue
+        recv, send = mp.Pipe(duplex=False)
+        proc = mp.get_context("spawn").Process(target=_run_size, args=(size, method, time_limit, gap, send))
+        proc.start()
+        proc.join()
+        row, why = recv.recv() if recv.poll() else ({"instance": size, "method": method, "status": f"process ended ({proc.exitcode})"}, [])
+        rows.append(row)
+        out.append({"part": 3, **row, "why": why})
+        print(f"  {size} {method} done" + "".join(f"\n    {w}" for w in why), file=sys.stderr, flush=True)
     print(show(rows))
 
 
@@ -135,7 +156,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default="instances/idn-10.yaml,instances/idn-100.yaml")
     ap.add_argument("--loads", default="1,2,3")
-    ap.add_argument("--sizes", default="M,L,XL")
+    ap.add_argument("--sizes", default="M-ps,L-ps,XL", help="fleets for relax (benchmarks/instances/<size>.yaml)")
+    ap.add_argument("--milp-sizes", default="M-ps", help="fleets for milp under ps")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--sim-s", type=float, default=300.0, help="simulated seconds per plan (0: skip part 2)")
     ap.add_argument("--json")
@@ -143,10 +165,11 @@ def main() -> None:
     print(f"# congestion benchmark; {platform.processor() or platform.machine()}, python {platform.python_version()}")
     out: list[dict] = []
     paths = [str(ROOT / p) if not Path(p).is_absolute() else p for p in args.instances.split(",") if p]
-    part1(paths, [float(x) for x in args.loads.split(",")], args.time_limit, args.sim_s, out)
-    if args.sizes:
+    if paths:
+        part1(paths, [float(x) for x in args.loads.split(",")], args.time_limit, args.sim_s, out)
+    if args.sizes or args.milp_sizes:
         print()
-        part3([s for s in args.sizes.split(",") if s], args.time_limit, out)
+        part3([s for s in args.sizes.split(",") if s], [s for s in args.milp_sizes.split(",") if s], args.time_limit, out)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
 

@@ -326,7 +326,9 @@ class BranchAndPrice:
                 continue  # infeasible or no better than the incumbent
             frac = self._fractional(sol)
             if frac is None:
-                self._offer(self._routes_of(sol.y))
+                if self._offer(self._routes_of(sol.y)) is False:  # the model was refined (milp_ps): solve the node again
+                    counter += 1
+                    heapq.heappush(heap, (lb, counter, fix))
                 continue
             for value in (1, 0):
                 counter += 1

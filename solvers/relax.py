@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from placement.build import build_plan
-from placement.errors import InfeasibleError, SolverError
+from placement.errors import InfeasibleError, SolverError, TimeLimitReached
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
@@ -55,6 +55,8 @@ if TYPE_CHECKING:  # cvxpy is imported only when relax runs (the method declares
 
 INITIAL_ROUTES = 3
 ROUTES_PER_ROUND = 6
+#: After the first new route of a class, pricing takes others only while their reduced cost is at least this share of its.
+PRICE_DEPTH = 0.5
 #: Column generation stops when the relaxation is within this relative distance of its bound.
 CG_RTOL = 1e-7
 #: Cheapest routes a repair looks at per unserved class (the route space can be huge).
@@ -85,8 +87,11 @@ class Relax:
         self.rounds = 0
         self.notes: list[str] = []
         self.converged = True
-        self.solve_s = 0.0
+        self.solve_s = 0.0  # building and solving the relaxations
+        self.pricing_s = 0.0  # route generation
+        self.pool_s = 0.0  # the initial routes
         self.slo_rows = 0
+        self.slo_loosened = 0  # re-optimisations after dropping SLO rows that left classes unserved
         self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
         self.slo_repair = str(opts.extra.get("slo_repair", "rows"))
 
@@ -101,7 +106,12 @@ class Relax:
         return n
 
     def initial_pool(self) -> None:
+        """The cheapest routes of each class, class by class (each candidate set is dropped after its class)."""
+        t = time.perf_counter()
         for d in self.inst.demands:
+            if self.opts.expired():
+                raise TimeLimitReached(f"relax: time limit reached while building the initial routes ({d.index} of {len(self.inst.demands)} classes"
+                                       f" in {time.perf_counter() - t:.0f} s: one pass over every class's routes takes longer than the limit)")
             tree = origin_tree(self.inst, d.origin)
             cols = []
             for cand in candidate_routes(self.inst, d).iterate():
@@ -109,6 +119,7 @@ class Relax:
                 if len(cols) >= INITIAL_ROUTES:
                     break
             self.add(cols)
+        self.pool_s = time.perf_counter() - t
 
     # -- column generation ---------------------------------------------------------------
     def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False,
@@ -124,41 +135,62 @@ class Relax:
         best = -math.inf
         for _ in range(self.max_rounds):
             slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
-            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx)
-            allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
-            xcap = np.array([1.0 if stored is None or k in stored else 0.0 for k in model.keys])
-            model.set_masks(allow, xcap)
             t = time.perf_counter()
+            allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
+            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx, fixed_rates=True, allow=allow, stored=stored)
             sol = model.solve(self.opts.verbose)
             self.solve_s += time.perf_counter() - t
+            t = time.perf_counter()
             self.rounds += 1
             prices = model.class_prices(sol, model.server_prices(sol))
             new, min_rc = [], np.zeros(len(self.inst.demands))
             tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(len(self.inst.demands), 1)
+            partial = False
             for c, d in enumerate(self.inst.demands):
+                if self.opts.expired():
+                    partial = True  # classes left unpriced: no bound from this round
+                    break
                 pr = prices[c]
                 if forbidden:
                     pr.forbidden = forbidden
-                tree = origin_tree(self.inst, d.origin)
-                found = 0
-                for cand in candidate_routes(self.inst, d, prices=pr).iterate(stop=0.0):
-                    min_rc[c] = min(min_rc[c], cand.score)
-                    if cand.score < -tol and cand.route not in self.index and cand.route not in banned:
-                        new.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
-                        found += 1
-                    if found >= ROUTES_PER_ROUND or cand.score >= -tol:
-                        break
-            if bounding:
-                best = max(best, model.lagrangian(sol, np.array([p.offset for p in prices]), min_rc))
+                rc, cols = self.price_class(d, pr, tol, banned)
+                min_rc[c] = rc
+                new.extend(cols)
+            self.pricing_s += time.perf_counter() - t
+            if bounding and not partial:
+                best = max(best, model.lagrangian(sol, prices.offsets, min_rc))
                 if sol.objective - best <= CG_RTOL * max(1.0, abs(sol.objective)):
                     return model, sol, best
             if not new or self.opts.expired():
-                if new:
+                if new or partial:
                     self.converged = False
                 return model, sol, best
             self.add(new)
         self.converged = False
         return model, sol, best
+
+    def price_class(self, demand, prices, tol: float, banned=frozenset()) -> tuple[float, list[Column]]:
+        """The least reduced cost of any route of ``demand`` (at most 0), and up to ROUTES_PER_ROUND new routes of negative reduced cost.
+
+        Candidates come best first, so the first one gives the least reduced
+        cost (the Lagrangian bound needs only that). Further routes are taken
+        while their reduced cost is at least PRICE_DEPTH times the first new
+        route's: proving that no other negative route exists would expand every
+        (model, end node) pair whose bound is below zero, which on a large,
+        congested fleet costs ten times the rest of pricing.
+        """
+        tree = origin_tree(self.inst, demand.origin)
+        rc, first, cols = 0.0, None, []
+        for cand in candidate_routes(self.inst, demand, prices=prices).iterate(stop=0.0):
+            rc = min(rc, cand.score)
+            if cand.score >= -tol or (first is not None and cand.score > PRICE_DEPTH * first):
+                break
+            if cand.route not in self.index and cand.route not in banned:
+                cols.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
+                first = cand.score if first is None else first
+                if len(cols) >= ROUTES_PER_ROUND:
+                    break
+        return rc, cols
 
     # -- rounding ----------------------------------------------------------------------
     def forbidden_of(self, stored: set) -> dict:
@@ -200,6 +232,7 @@ class Relax:
         stored = round_storage(self.inst, x_frac, seed)
         banned: set = set()
         slo: set = set()
+        dropped: set = set()  # routes whose SLO row was dropped once (found missing again: banned)
         last_unserved: set = set()
         for _ in range(MAX_SLO_ROUNDS):
             if self.opts.expired():
@@ -209,6 +242,8 @@ class Relax:
             routes = self.routes_of(model, sol, allowed)
             if routes is None:
                 unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
+                if slo and self._loosen(model, sol, unserved, slo, banned, dropped):
+                    continue  # rows that kept classes from being served were dropped or turned into bans
                 self.unserved.update(unserved)
                 if (slo and unserved == last_unserved) or not self._repair(model, sol, stored, banned):
                     return None  # new storage did not help these classes: their SLOs with waiting bind
@@ -227,11 +262,38 @@ class Relax:
                 slo.difference_update(missing)
                 continue
             for r in fresh:
-                if slo_budget(self.inst, [self.pool[self.index[r]]])[0] <= 0:
+                if r in dropped or slo_budget(self.inst, [self.pool[self.index[r]]])[0] <= 0:
                     banned.add(r)
                 else:
                     slo.add(r)
         return None
+
+    def _loosen(self, model: RelaxModel, sol: RelaxSolution, unserved: set, slo: set, banned: set, dropped: set) -> bool:
+        """SLO rows that leave classes unserved: turn them into bans or drop them; False when none is changed.
+
+        A row holds whether or not its route carries flow, so it can forbid
+        the loads every other route of the class needs (e.g. on the class's
+        own uplink). The rows of an unserved class's routes become bans (the
+        route may not carry flow; the class is served by others), and rows
+        that bind (positive dual) on routes that carry no flow are dropped
+        (a dropped route found missing its SLO again is banned, so this ends).
+        """
+        changed = False
+        for r in list(slo):
+            k = self.index[r]
+            if self.pool[k].cls in unserved:
+                slo.discard(r)
+                banned.add(r)
+                changed = True
+        for r, nu in zip(model.slo_idx, sol.nu):
+            route = self.pool[int(r)].route
+            if route in slo and nu > 1e-9 and sol.y[int(r)] <= 1e-6:
+                slo.discard(route)
+                dropped.add(route)
+                changed = True
+        if changed:
+            self.slo_loosened += 1
+        return changed
 
     def _repair(self, model: RelaxModel, sol: RelaxSolution, stored: set, banned: set) -> bool:
         """Give each unserved class storage for its cheapest route that fits; False when none does."""
@@ -302,7 +364,8 @@ class Relax:
             options={"queueing": self.inst.queueing, **{k: v for k, v in self.opts.extra.items()}},
             notes=self.notes,
         )
-        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "wall_time_s": time.perf_counter() - start}
+        plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "slo_loosened": self.slo_loosened,
+                      "initial_routes_s": self.pool_s, "relaxation_s": self.solve_s, "pricing_s": self.pricing_s, "wall_time_s": time.perf_counter() - start}
         return plan
 
 

@@ -22,7 +22,12 @@ Objective (L x J units): ``sum_r rate[r] * y[r] * c[r] + art_cost @ art +
 w_latency * sum_s (inv_pos(1 - rho[s]) - 1 - rho[s])`` under ``ps``, the LP
 without the last term under ``none``. The rates, masks and artificial
 costs are cvxpy ``Parameter``s: the problem is DPP, so re-solving with other
-rates (online slots, load sweeps) reuses the compiled problem.
+rates (online slots, load sweeps) reuses the compiled problem. A one-shot
+solve passes ``fixed_rates=True``: rates are then constants folded into the
+load matrix and the costs, which compiles an order of magnitude faster and in
+far less memory (cvxpy's DPP compilation builds a tensor over the
+parameters); the masks are then constructor arguments too (``allow``,
+``stored``).
 
 :meth:`RelaxModel.lagrangian` turns a solution into prices for route
 generation and into a bound valid for every route, in or out of the pool.
@@ -44,6 +49,34 @@ from .congestion import excess, excess_slope, server_bandwidth, slo_budget
 from .master import artificial_costs, new_highs
 
 
+class ClassPrices:
+    """Pricing data of every class (:class:`~solvers.candidates.Prices`), built when a class is looked up."""
+
+    def __init__(self, rates: np.ndarray, offsets: np.ndarray, node_price: np.ndarray, link_price_per_byte: np.ndarray, storage: dict):
+        self.rates = rates
+        self.offsets = offsets
+        self.node_price = node_price
+        self.link_price = link_price_per_byte
+        self.storage = storage
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, c: int) -> Prices:
+        rate = float(self.rates[c])
+        return Prices(rate, float(self.offsets[c]), rate * self.node_price, rate * self.link_price, self.storage.get(c, {}), {})
+
+    def __iter__(self):
+        return (self[c] for c in range(len(self)))
+
+
+class _Fixed:
+    """A constant standing where a ``cp.Parameter`` would (read through ``.value``)."""
+
+    def __init__(self, value: np.ndarray):
+        self.value = value
+
+
 @dataclass
 class RelaxSolution:
     """Values of one solve, in the model's units (L x J)."""
@@ -63,7 +96,8 @@ class RelaxModel:
     """The relaxation over a fixed pool of columns (see module docstring)."""
 
     def __init__(self, instance: Instance, columns: list[Column], storage_nodes: set[int], solver: str | None = None,
-                 slo_routes: np.ndarray | None = None):
+                 slo_routes: np.ndarray | None = None, fixed_rates: bool = False, allow: np.ndarray | None = None,
+                 stored: set | None = None):
         self.inst = instance
         self.columns = columns
         self.ps = instance.queueing == "ps"
@@ -107,24 +141,38 @@ class RelaxModel:
         conv = sp.csr_matrix((np.ones(K), (self.cls, np.arange(K))), shape=(C, K))
 
         # parameters (DPP)
-        self.rate_col = cp.Parameter(K, nonneg=True, name="rate")
-        self.art_cost = cp.Parameter(C, nonneg=True, name="art_cost")
-        self.allow = cp.Parameter(K, nonneg=True, name="allow")
-        self.xcap = cp.Parameter(len(self.keys), nonneg=True, name="xcap") if self.keys else None
+        self.fixed_rates = fixed_rates
+        if fixed_rates:  # constants, each with a .value like a Parameter's
+            self.rate_col = None
+            self.art_cost = _Fixed(np.asarray(instance.rates, dtype=float) * artificial_costs(instance))
+            self.allow = _Fixed(np.ones(K) if allow is None else np.asarray(allow, dtype=float))
+            self.xcap = _Fixed(np.array([1.0 if stored is None or k in stored else 0.0 for k in self.keys])) if self.keys else None
+        else:
+            self.rate_col = cp.Parameter(K, nonneg=True, name="rate")
+            self.art_cost = cp.Parameter(C, nonneg=True, name="art_cost")
+            self.allow = cp.Parameter(K, nonneg=True, name="allow")
+            self.xcap = cp.Parameter(len(self.keys), nonneg=True, name="xcap") if self.keys else None
+        allow_, xcap_, art_cost_ = (self.allow.value, self.xcap.value if self.keys else None, self.art_cost.value) if fixed_rates else (self.allow, self.xcap, self.art_cost)
         self.y = cp.Variable(K, nonneg=True, name="y")
         self.art = cp.Variable(C, nonneg=True, name="art")
         self.x = cp.Variable(len(self.keys), nonneg=True, name="x") if self.keys else None
-        flow = cp.multiply(self.rate_col, self.y)
-        self.rho_expr = A_t @ flow if len(self.touched) else None
-        cons = [conv @ self.y + self.art == 1, self.y <= self.allow]
+        if fixed_rates:  # rates as constants: no parameter x variable products, far cheaper to compile
+            rate = np.asarray(instance.rates, dtype=float)[self.cls]
+            self.rho_expr = (A_t @ sp.diags(rate)).tocsr() @ self.y if len(self.touched) else None
+            route_cost = (self.cost * rate) @ self.y
+        else:
+            flow = cp.multiply(self.rate_col, self.y)
+            self.rho_expr = A_t @ flow if len(self.touched) else None
+            route_cost = self.cost @ flow
+        cons = [conv @ self.y + self.art == 1, self.y <= allow_]
         self.cap = self.rho_expr <= instance.max_utilization if self.rho_expr is not None else None
         if self.cap is not None:
             cons.append(self.cap)
         self.link_con = None
         if self.keys:
             self.link_con = B @ self.y - E @ self.x <= 0
-            cons += [self.link_con, self.x <= self.xcap, Pm @ self.x <= 1]
-        objective = self.cost @ flow + self.art_cost @ self.art
+            cons += [self.link_con, self.x <= xcap_, Pm @ self.x <= 1]
+        objective = route_cost + art_cost_ @ self.art
         self.slo_idx = np.zeros(0, dtype=np.int64)
         self.slo_con = None
         if self.ps and self.rho_expr is not None:
@@ -137,18 +185,25 @@ class RelaxModel:
                 cons.append(self.slo_con)
         self.problem = cp.Problem(cp.Minimize(objective), cons)
         self.set_rates(instance.rates)
-        self.set_masks(np.ones(K), np.ones(len(self.keys)))
+        if not fixed_rates:
+            self.set_masks(np.ones(K), np.ones(len(self.keys)))
 
     # -- parameters ----------------------------------------------------------------
     def set_rates(self, rates: np.ndarray) -> None:
-        """New demand rates (requests/s per class): no recompilation (DPP)."""
+        """New demand rates (requests/s per class): no recompilation (DPP; not with ``fixed_rates``)."""
         rates = np.asarray(rates, dtype=float)
+        if self.fixed_rates and hasattr(self, "rates") and not np.array_equal(rates, self.rates):
+            raise ValueError("this RelaxModel was built with fixed_rates=True: build another for other rates")
         self.rates = rates
-        self.rate_col.value = rates[self.cls] if len(self.cls) else np.zeros(0)
-        self.art_cost.value = rates * artificial_costs(self.inst)
+        if self.rate_col is not None:
+            self.rate_col.value = rates[self.cls] if len(self.cls) else np.zeros(0)
+            self.art_cost.value = rates * artificial_costs(self.inst)
 
     def set_masks(self, allow: np.ndarray, xcap: np.ndarray) -> None:
-        """Upper bounds of the shares (1 allowed, 0 banned) and of the storage fractions."""
+        """Upper bounds of the shares (1 allowed, 0 banned) and of the storage fractions
+        (with ``fixed_rates`` they are given to the constructor: ``allow``, ``stored``)."""
+        if self.fixed_rates:
+            raise ValueError("this RelaxModel was built with fixed_rates=True: pass allow= and stored= to the constructor")
         self.allow.value = np.asarray(allow, dtype=float)
         if self.xcap is not None:
             self.xcap.value = np.asarray(xcap, dtype=float)
@@ -202,23 +257,24 @@ class RelaxModel:
             price += (self.A[:, self.slo_idx] @ sol.nu) * slope
         return price
 
-    def class_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> list[Prices]:
-        """Pricing data per class, offset = the cheapest full price in the pool (so pool routes price >= 0)."""
-        n_nodes = len(self.inst.nodes)
+    def class_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> ClassPrices:
+        """Pricing data per class, offset = the cheapest full price in the pool (so pool routes price >= 0).
+
+        Built per class on access (:class:`ClassPrices`): each class's prices are
+        arrays over all nodes and link directions, too large to hold for every
+        class of a large fleet at once (10,240 classes x 34,000 servers: 2.8 GB).
+        """
         full = self.full_prices(sol, server_price)
         offsets = np.full(len(self.inst.demands), np.inf)
         np.minimum.at(offsets, self.cls, full)
         offsets = np.minimum(offsets, self.art_cost.value)
-        storage: list[dict] = [{} for _ in self.inst.demands]
+        storage: dict[int, dict] = {}
         for (c, v, m, l), lam in zip(self.links, sol.lam):
             if lam > 0:
-                arr = storage[c].setdefault((v, m), np.zeros(self.inst.models[m].n_layers))
+                arr = storage.setdefault(c, {}).setdefault((v, m), np.zeros(self.inst.models[m].n_layers))
                 arr[l] = lam
-        out = []
-        for c in range(len(self.inst.demands)):
-            rate = float(self.rates[c])
-            out.append(Prices(rate, float(offsets[c]), rate * server_price[:n_nodes], rate * server_price[n_nodes:] / self.bw[n_nodes:], storage[c], {}))
-        return out
+        n_nodes = len(self.inst.nodes)
+        return ClassPrices(self.rates, offsets, server_price[:n_nodes], server_price[n_nodes:] / self.bw[n_nodes:], storage)
 
     def full_prices(self, sol: RelaxSolution, server_price: np.ndarray) -> np.ndarray:
         """Per pool route: rate x (cost + priced server use) + linking duals (L x J per unit share)."""

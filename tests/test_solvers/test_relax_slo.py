@@ -138,3 +138,65 @@ def test_milp_under_ps_never_claims_infeasible_after_bans(inst):
         pytest.fail("milp under ps claimed infeasibility for an instance with a plan")
     else:
         assert evaluate(inst, plan).feasible
+
+
+def test_rows_that_leave_a_class_unserved_become_bans_or_are_dropped():
+    """A row holds whether or not its route carries flow: on an unserved class's route it becomes
+    a ban; a binding row on another class's unused route is dropped (and noted, so a second miss bans)."""
+    from types import SimpleNamespace
+
+    from solvers.relax import Relax
+
+    routes = [Route(c, "m", (Segment(n, 0, 0),)) for c, n in ((0, "edge"), (0, "cloud"), (1, "edge"), (1, "cloud"))]
+    relax = Relax.__new__(Relax)
+    relax.pool = [SimpleNamespace(route=r, cls=r.demand) for r in routes]
+    relax.index = {r: k for k, r in enumerate(routes)}
+    relax.slo_loosened = 0
+    slo, banned, dropped = {routes[0], routes[2], routes[3]}, set(), set()
+    model = SimpleNamespace(slo_idx=np.array([0, 2, 3]))
+    sol = SimpleNamespace(nu=np.array([1.0, 0.5, 0.0]), y=np.array([0.3, 0.0, 0.0, 1.0]))
+    assert relax._loosen(model, sol, {0}, slo, banned, dropped)
+    assert banned == {routes[0]}  # class 0 unserved: its row becomes a ban
+    assert dropped == {routes[2]} and slo == {routes[3]}  # binding, no flow: dropped; carries flow: kept
+    assert relax.slo_loosened == 1
+    assert not relax._loosen(SimpleNamespace(slo_idx=np.array([3])), SimpleNamespace(nu=np.array([0.0]), y=sol.y), set(), slo, banned, dropped)
+
+
+def test_milp_slo_rows_find_the_plan_relax_finds(inst):
+    """milp under ps imposes the SLO of a route found missing it as a row with an indicator
+    (instead of banning it): on the shared-edge instance it finds relax's plan, with a valid bound."""
+    rel = solve(inst, "relax", mip_gap=1e-6)
+    plan = solve(inst, "milp", mip_gap=1e-6)
+    ev = evaluate(inst, plan)
+    assert ev.feasible, ev.violations
+    assert not ev.mismatches, ev.mismatches
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(rel.objective, rel=1e-5)
+    assert plan.bound <= plan.objective + 1e-12 and plan.bound >= rel.bound - 1e-9  # both valid bounds; milp's no weaker
+    assert not any("banned" in n for n in plan.notes)
+    assert plan.stats["slo_rows"] >= 1  # class 0's edge route: its SLO is a row, not a ban
+    # class 1 split between edge and cloud exactly where class 0's SLO binds
+    at_edge = sum(r.share for r in ev.routes if r.demand == 1 and r.path[-1] == "edge")
+    assert 0.0 < at_edge < 1.0
+
+
+def test_milp_proves_infeasible_when_the_tight_class_alone_misses_its_slo(tmp_path):
+    """At 160 req/s class 0 loads the edge to 0.8 (< max_utilization 0.9) but its SLO needs at most
+    about 0.72 there, and every other route is far too slow: no plan exists, and with SLO rows instead
+    of bans milp's search stays exact, so it says so (exit 3) instead of a solver error."""
+    from placement import InfeasibleError
+
+    inst = instance_from_data(shared_edge_data(rate_tight=160.0), tmp_path)
+    with pytest.raises(InfeasibleError, match="with waiting counted"):
+        solve(inst, "milp")
+
+
+def test_relax_honours_the_time_limit_while_building_routes(inst):
+    """A limit that has passed before the first class is priced ends the run with a
+    time-limit error that says where (the initial routes), not a plan without a bound."""
+    from placement.errors import TimeLimitReached
+
+    with pytest.raises(TimeLimitReached, match="initial routes"):
+        solve(inst, "relax", time_limit_s=1e-9)
+    plan = solve(inst, "relax", mip_gap=1e-6)
+    assert {"initial_routes_s", "relaxation_s", "pricing_s"} <= set(plan.stats)
