@@ -33,7 +33,9 @@ import numpy as np
 
 from .errors import InputError, Problem
 from .evaluate import evaluate
+from .graphroute import plan_route_figures
 from .instance import Instance
+from .kernel import RouteCosts, loads
 from .network import direction_key
 from .plan import Plan
 from .routes import route_figures
@@ -143,29 +145,14 @@ def analytical_latency(instance: Instance, plan: Plan, queueing: str = "ps") -> 
     """
     if queueing not in QUEUEING:
         raise InputError(Problem(None, "queueing", f"unknown queueing model '{queueing}' (one of {', '.join(QUEUEING)})"))
-    ev = evaluate(instance, plan)
-    rho_node = {k: float(v["utilization"]) for k, v in ev.nodes.items()}
-    rho_link = {k: float(v["utilization"]) for k, v in ev.links.items()}
-
-    def stretch(service: float, rho: float) -> float:
-        return service / (1.0 - rho) if rho < 1.0 else (math.inf if service > 0 else 0.0)
-
+    costs = RouteCosts.pack(instance, [plan_route_figures(instance, pr) for pr in plan.routes])
+    share = np.array([pr.share for pr in plan.routes], dtype=float)
+    load = loads(instance, costs, instance.rates[costs.demand] * share, queueing)
+    latency = costs.latency_s(load.node_factor, load.link_factor)
     out: dict[int, float] = {}
-    for pr in plan.routes:
-        if pr.share <= _SHARE_EPS:
-            continue
-        fig = route_figures(instance, pr.to_route())
-        if queueing == "none":
-            lat = fig.latency_s
-        else:
-            lat = sum(stretch(c, rho_node.get(v, 0.0)) for v, c in fig.compute_s.items())
-            serial = 0.0
-            for (a, b), nbytes in fig.link_bytes.items():
-                s = nbytes / instance.network.link(a, b).bandwidth_bytes_per_s
-                serial += s
-                lat += stretch(s, rho_link.get(direction_key(a, b), 0.0))
-            lat += max(fig.transfer_latency_s - serial, 0.0)  # propagation is not slowed
-        out[pr.demand] = out.get(pr.demand, 0.0) + pr.share * lat
+    for pr, lat in zip(plan.routes, latency):
+        if pr.share > _SHARE_EPS:
+            out[pr.demand] = out.get(pr.demand, 0.0) + pr.share * float(lat)
     return out
 
 
