@@ -122,15 +122,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.instance)
     for w in inst.warnings:
         _err(f"warning: {w}")
-    extra = {}
-    for item in args.option or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InputError(f"--option expects KEY=VALUE, got '{item}'")
-        try:
-            extra[key] = json.loads(value)
-        except json.JSONDecodeError:
-            extra[key] = value
+    extra = ca.method_options(args.option)
     if not args.quiet:
         _err(f"solving {inst.summary()} with '{args.method}'...")
     start = time.perf_counter()

@@ -91,3 +91,22 @@ def threads(text: str) -> int:
             f"must be between 1 and {max_threads()} (4 x the {os.cpu_count() or 1} CPUs of this host), got '{text}'"
         )
     return value
+
+
+def method_options(items: list[str] | None) -> dict:
+    """``--option KEY=VALUE`` items as a dict; values read as JSON where they parse
+    (``5``, ``true``), else kept as text. The method's typed options check them."""
+    import json
+
+    from .errors import InputError
+
+    out: dict = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--option expects KEY=VALUE, got '{item}'")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cliargs import method_options
 from .errors import InputError
 
 
@@ -75,16 +76,6 @@ def _cmd_resources(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options(items: list[str] | None) -> dict:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InputError(f"--option expects KEY=VALUE, got '{item}'")
-        out[key] = value
-    return out
-
-
 def _cmd_online(args: argparse.Namespace) -> int:
     from solvers.online.registry import get_policy, option_help, parse_options, policies
 
@@ -98,7 +89,7 @@ def _cmd_online(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.compare.split(",") if n.strip()] if args.compare else ([args.policy] if args.policy else [])
     if not names:
         raise InputError("idnplan online: give --policy NAME or --compare P1,P2 (see --list)")
-    options = _options(args.option)
+    options = method_options(args.option)
     for n in names:  # refuse bad names and options before any work
         info = get_policy(n)
         if not args.compare:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from .cliargs import method_options
 from .errors import InfeasibleError, InputError
 from .kernel import OBJECTIVES
 
@@ -56,14 +57,7 @@ def _front(args: argparse.Namespace, path: str) -> int:
     for key, value in (("pop", args.pop), ("gens", args.gens), ("points", args.points), ("max_routes", args.max_routes)):
         if value is not None:
             extra[key] = value
-    for item in args.option or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InputError(f"--option expects KEY=VALUE, got '{item}'")
-        try:
-            extra[key] = json.loads(value)
-        except json.JSONDecodeError:
-            extra[key] = value
+    extra.update(method_options(args.option))
     if not args.quiet and not args.json:
         print(f"pareto front of {inst.summary()} by '{args.method}' over {args.objectives}...", file=sys.stderr)
     front = pareto(inst, args.method, args.objectives, time_limit_s=args.time_limit, seed=args.seed, **extra)
