@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .fileio import finite_or_null
 from .graphroute import plan_route_figures, segment_layers
 from .instance import Instance
 from .kernel import Loads, RouteCosts, request_cost, totals, within
@@ -97,16 +98,7 @@ class Evaluation:
 
     def to_dict(self) -> dict:
         """Plain data for ``idnplan evaluate --json`` (non-finite numbers become null)."""
-        def clean(x):
-            if isinstance(x, float) and not math.isfinite(x):
-                return None
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, list):
-                return [clean(v) for v in x]
-            return x
-
-        return clean({
+        return finite_or_null({
             "instance": self.instance,
             "method": self.method,
             "feasible": self.feasible,

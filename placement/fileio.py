@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -428,3 +429,15 @@ def dump_json(data: Any) -> str:
 def dump_yaml(data: Any) -> str:
     """YAML text that round-trips through :func:`read_document`."""
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+def finite_or_null(x: Any) -> Any:
+    """``x`` with every non-finite float (inf, nan) replaced by None, through dicts,
+    lists and tuples (tuples become lists): plain data for JSON output."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: finite_or_null(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite_or_null(v) for v in x]
+    return x

@@ -33,6 +33,7 @@ import numpy as np
 
 from .errors import InputError, Problem
 from .evaluate import evaluate
+from .fileio import finite_or_null
 from .graphroute import plan_route_figures
 from .instance import Instance
 from .kernel import RouteCosts, loads
@@ -110,18 +111,9 @@ class SimulationResult:
 
     def to_dict(self) -> dict:
         """Plain data for ``idnplan simulate --json`` (non-finite numbers become null)."""
-        def clean(x):
-            if isinstance(x, float) and not math.isfinite(x):
-                return None
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, (list, tuple)):
-                return [clean(v) for v in x]
-            return x
-
         data = asdict(self)
         data["classes"] = [dict(asdict(c), analytical_in_ci=c.analytical_in_ci) for c in self.classes]
-        return clean(data)
+        return finite_or_null(data)
 
 
 def analytical_latency(instance: Instance, plan: Plan, queueing: str = "ps") -> dict[int, float]:
