@@ -161,15 +161,8 @@ def read_demand_trace(path: str | os.PathLike, pairs: list[tuple[str, str]] | No
     entries: list[tuple[int, int, int]] = []
     last_slot = 0
     for line, row in rows:
-        if "__bad__" in row:
-            problems.append(_problem(display, line, "", row["__bad__"]))
-            continue
-        slot = _int_field(row["slot"])
-        if slot is None or slot < 0:
-            problems.append(_problem(display, line, "slot", f"must be an integer >= 0, got '{row['slot']}'"))
-            continue
-        if slot < last_slot:
-            problems.append(_problem(display, line, "slot", f"slots out of order: {slot} after {last_slot}"))
+        slot = _row_slot(display, line, row, last_slot, problems)
+        if slot is None:
             continue
         last_slot = slot
         count = _int_field(row["count"])
@@ -197,6 +190,22 @@ def read_demand_trace(path: str | os.PathLike, pairs: list[tuple[str, str]] | No
     return DemandTrace(tuple(order), counts, display)
 
 
+def _row_slot(display: str, line: int, row: dict, last_slot: int, problems: list[Problem]) -> int | None:
+    """The row's slot, or None after recording why the row is refused (malformed,
+    not an integer >= 0, or earlier than the slot before it)."""
+    if "__bad__" in row:
+        problems.append(_problem(display, line, "", row["__bad__"]))
+        return None
+    slot = _int_field(row["slot"])
+    if slot is None or slot < 0:
+        problems.append(_problem(display, line, "slot", f"must be an integer >= 0, got '{row['slot']}'"))
+        return None
+    if slot < last_slot:
+        problems.append(_problem(display, line, "slot", f"slots out of order: {slot} after {last_slot}"))
+        return None
+    return slot
+
+
 def read_resource_trace(path: str | os.PathLike, nodes: set[str], link_directions: set[str]) -> ResourceTrace:
     """Read and validate a resource trace (see the module docstring).
 
@@ -208,15 +217,8 @@ def read_resource_trace(path: str | os.PathLike, nodes: set[str], link_direction
     events = []
     last_slot = 0
     for line, row in rows:
-        if "__bad__" in row:
-            problems.append(_problem(display, line, "", row["__bad__"]))
-            continue
-        slot = _int_field(row["slot"])
-        if slot is None or slot < 0:
-            problems.append(_problem(display, line, "slot", f"must be an integer >= 0, got '{row['slot']}'"))
-            continue
-        if slot < last_slot:
-            problems.append(_problem(display, line, "slot", f"slots out of order: {slot} after {last_slot}"))
+        slot = _row_slot(display, line, row, last_slot, problems)
+        if slot is None:
             continue
         last_slot = slot
         kind, ident = row["kind"], row["id"]
