@@ -67,26 +67,31 @@ def _unsplittable(inst: Instance, routes: dict) -> float | None:
     L = inst.total_rate_rps
     classes = [d.index for d in inst.demands]
     for combo in itertools.product(*(routes[c] for c in classes)):
-        keys = set().union(*(_keys(r) for r, _ in combo))
-        if not _fits(inst, keys):
-            continue
-        busy: dict[str, float] = defaultdict(float)
-        load: dict[tuple, float] = defaultdict(float)
-        for c, (_, fig) in zip(classes, combo):
-            rate = inst.demands[c].rate_rps
-            for n, t in fig.compute_s.items():
-                busy[n] += rate * t
-            for k, b in fig.link_bytes.items():
-                load[k] += rate * b
-        U = inst.max_utilization
-        if any(u > U * (1 + 1e-9) for u in busy.values()):
-            continue
-        if any(b > U * inst.network.link(*k).bandwidth_bytes_per_s * (1 + 1e-9) for k, b in load.items()):
+        if not combo_fits(inst, classes, combo):
             continue
         value = sum(inst.demands[c].rate_rps * fig.cost(inst) for c, (_, fig) in zip(classes, combo)) / L
         if best is None or value < best:
             best = value
     return best
+
+
+def combo_fits(inst: Instance, classes: list[int], combo) -> bool:
+    """Whether one route per class (``combo`` of (route, figures), in ``classes`` order)
+    fits parameter memory, compute utilization and link load together."""
+    if not _fits(inst, set().union(*(_keys(r) for r, _ in combo))):
+        return False
+    busy: dict[str, float] = defaultdict(float)
+    load: dict[tuple, float] = defaultdict(float)
+    for c, (_, fig) in zip(classes, combo):
+        rate = inst.demands[c].rate_rps
+        for n, t in fig.compute_s.items():
+            busy[n] += rate * t
+        for k, b in fig.link_bytes.items():
+            load[k] += rate * b
+    U = inst.max_utilization
+    if any(u > U * (1 + 1e-9) for u in busy.values()):
+        return False
+    return all(b <= U * inst.network.link(*k).bandwidth_bytes_per_s * (1 + 1e-9) for k, b in load.items())
 
 
 def _maximal_subsets(inst: Instance, node: str, keys: list) -> list[set]:

@@ -10,10 +10,9 @@ non-dominated set of those vectors. Shares no code with the solvers.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 
 import numpy as np
-from oracles import _fits, _keys, valid_routes
+from oracles import combo_fits, valid_routes
 
 from placement import Instance
 
@@ -25,25 +24,14 @@ def feasible_vectors(inst: Instance, objectives: list[str]) -> np.ndarray:
     routes = valid_routes(inst)
     classes = [d.index for d in inst.demands]
     L = inst.total_rate_rps
-    U = inst.max_utilization
     out = []
     for combo in itertools.product(*(routes[c] for c in classes)):
-        if not _fits(inst, set().union(*(_keys(r) for r, _ in combo))):
+        if not combo_fits(inst, classes, combo):
             continue
-        busy: dict = defaultdict(float)
-        load: dict = defaultdict(float)
         F = np.zeros(4)
         for c, (_, fig) in zip(classes, combo):
             rate = inst.demands[c].rate_rps
-            for n, t in fig.compute_s.items():
-                busy[n] += rate * t
-            for k, b in fig.link_bytes.items():
-                load[k] += rate * b
             F += [rate * fig.latency_s / L, rate * (1 - fig.accuracy) / L, rate * fig.energy_j / L, rate * sum(fig.link_bytes.values())]
-        if any(u > U * (1 + 1e-9) for u in busy.values()):
-            continue
-        if any(b > U * inst.network.link(*k).bandwidth_bytes_per_s * (1 + 1e-9) for k, b in load.items()):
-            continue
         out.append(F[[NAMES.index(o) for o in objectives]])
     return np.array(out).reshape(len(out), len(objectives))
 
