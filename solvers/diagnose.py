@@ -87,12 +87,37 @@ def _cheapest_usage(instance: Instance, r: int) -> dict[tuple[str, int], float] 
     return use
 
 
+def _loads(instance: Instance, master, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compute seconds per second per node and bytes per second per link direction of the shares ``y``.
+
+    Taken from the route columns themselves, not from the capacity rows'
+    activities: under ``queueing: ps`` those rows are equalities with the
+    server's utilization as a column (activity 0).
+    """
+    node = np.zeros(len(instance.nodes))
+    link = np.zeros(2 * len(instance.links))
+    for k, col in enumerate(master.columns):
+        if k < len(y) and y[k] > 0:
+            f = master.rate[col.cls] * y[k]
+            for v, t in col.compute:
+                node[v] += f * t
+            for d, b in col.links:
+                link[d] += f * b
+    return node, link
+
+
 def saturated_resources(instance: Instance, master, sol, unserved: list[int] | None = None) -> list[str]:
-    """Resources the best relaxed plan exhausts, with the load the unserved requests would add."""
+    """Resources the best relaxed plan fills to capacity, with the load the unserved requests would add.
+
+    A node or link direction is listed when the relaxation's plan loads it to
+    its capacity (``max_utilization`` x speed or bandwidth, 1e-6 relative) and
+    the solver prices it (a nonzero dual: relieving it would serve more).
+    """
     if sol.row_dual is None:
         return []
     dual = sol.row_dual
     values = np.array(master.h.getSolution().row_value)
+    node_load, link_load = _loads(instance, master, sol.y)
     extra: dict[tuple[str, int], float] = defaultdict(float)
     for r in unserved or []:
         use = _cheapest_usage(instance, r)
@@ -103,17 +128,17 @@ def saturated_resources(instance: Instance, master, sol, unserved: list[int] | N
     U = master.U
     out = []
     for v, row in enumerate(master.row_comp):
-        if dual[row] < -1e-9:
+        if dual[row] < -1e-9 and node_load[v] >= U * (1 - 1e-6):
             node = instance.nodes[v]
-            load = values[row] * U
+            load = node_load[v]
             more = extra.get(("node", v), 0.0)
             need = f"; the unserved requests on their cheapest routes would need {more:.3f} more (utilization {load + more:.3f})" if more > 0 else ""
             out.append(f"compute of node '{node.id}' ({node.device.name}) is saturated: utilization {load:.3f} of max_utilization {U:g}{need}")
     for d, row in enumerate(master.row_link):
-        if dual[row] < -1e-9:
-            link = instance.links[d // 2]
+        link = instance.links[d // 2]
+        if dual[row] < -1e-9 and link_load[d] >= U * link.bandwidth_bytes_per_s * (1 - 1e-6):
             a, b = (link.u, link.v) if d % 2 == 0 else (link.v, link.u)
-            load = values[row] * U * link.bandwidth_bytes_per_s
+            load = link_load[d]
             more = extra.get(("link", d), 0.0)
             need = f"; the unserved requests on their cheapest routes would need {more:,.0f} B/s more ({load + more:,.0f} B/s)" if more > 0 else ""
             out.append(f"link {a}->{b} is saturated: {load:,.0f} B/s of {U:g} x {link.bandwidth_bytes_per_s:,.0f} B/s{need}")

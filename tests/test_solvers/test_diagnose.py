@@ -109,3 +109,24 @@ def test_one_route_rule_named_when_two_routes_would_fit(tmp_path):
     assert "parameter memory" not in text
     plan = solve(instance_from_data(_two_servers("splittable"), tmp_path), "milp")
     assert {s.node for r in plan.routes for s in r.segments} == {"s1", "s2"}
+
+
+@pytest.mark.parametrize("queueing", ["none", "ps"])
+def test_saturated_resources_report_their_real_load(tmp_path, queueing):
+    """Under ps the capacity rows are equalities with the utilization as a column: the load comes from the routes."""
+
+    def heavy(d):
+        d["models"] = d["models"][:1]
+        d["demand"] = [{"origin": "a", "task": "t", "rate_rps": 40.0, "max_latency_s": 50.0}]
+        d["options"]["max_utilization"] = 0.5
+        d["options"]["queueing"] = queueing
+
+    lines = [x for x in reasons(tmp_path, heavy) if "is saturated" in x]
+    assert lines
+    for line in lines:
+        if line.startswith("link"):
+            # "<load> B/s of 0.5 x <bandwidth> B/s": the load is half the bandwidth
+            load, bw = (float(x.split()[0].replace(",", "")) for x in (line.split("saturated: ")[1], line.split("0.5 x ")[1]))
+            assert load == pytest.approx(0.5 * bw, rel=1e-6)
+        else:
+            assert "utilization 0.500 of max_utilization 0.5" in line
