@@ -1,33 +1,33 @@
 """Local-search rounding of ``omd``'s fractional storage (``rounding=local``).
 
 The integral storage of slot t+1 starts from the storage of slot t and
-improves the *integral* gain of the counts observed so far (slots 0..t, under
-the gains of the last slot: a past-only, online statistic) by a bounded number
-of moves per node, among the items that the mirror-ascent iterate ``y`` keeps
-in play (``y_k >= support``; the others are dropped):
+improves the *integral* gain of the request counts observed so far (slots
+0..t, under the gains of the last slot: a past-only, online statistic) by
+moves at each node that must choose (memory below its models' bytes):
 
-- an *add* (store an item that fits in the memory left) or a *swap* (evict a
-  stored item a, store an item b, memory permitting) at each node, the best
-  by its exact change of the integral gain, taken only when that change
-  exceeds ``hysteresis`` x the mean gain per slot so far (so storage moves
-  only on evidence, and rarely once the counts have settled);
+- one move per node per class and pass: store an item b, first evicting the
+  stored items of least net loss per byte until b fits (net loss: what the
+  eviction costs minus what b recovers of it on the same pairs); with no
+  eviction needed this is a plain add, with one a swap;
+- the best move of a node by its estimated change is applied, then the
+  *exact* change of the integral gain is computed per node and a move is
+  kept only when it exceeds ``tol`` (omd passes ``hysteresis`` x the mean
+  gain per slot so far: storage moves on evidence, and rarely once the
+  counts have settled);
 - nodes are processed in classes that share no (origin, task) pair (a
   greedy colouring of the node-pair incidence), so the moves of one class
-  are independent and their changes add up exactly; ``rounds`` passes over
-  the classes per slot;
-- free memory is then filled by decreasing y (as the greedy rounding does),
-  which also gives the first slots a storage before any count is seen.
+  are independent and their exact changes are per node.
 
-Every move keeps each node's memory, so the storage is memory-feasible every
-slot; the eligibility mask (the rent-or-buy gate under update cost) applies
-to every item stored. No randomness: the rounding is deterministic.
+Every move keeps each node's memory, so the storage stays memory-feasible;
+only items of ``cand`` (omd: those the rent-or-buy gate allows) are added.
+No randomness. :mod:`solvers.online.omd` adds the exact leader at doubling
+slots and the fill by y.
 
 Guarantee: none beyond the mirror ascent's own (the regret bound of the
-fractional iterates, see :mod:`solvers.online.omd`). The rounding is a local
-search on the facility-location gain of the cumulative counts, i.e. a lazy,
-locally optimal follower of the leader restricted to the support of ``y``;
-its benefit (regret/t against the exact integral hindsight falling as the
-counts settle) is measured, not proved (docs/online.md).
+fractional iterates). The rounding is a lazy, locally optimal follower of
+the leader of the past counts; its benefit (regret/t against the exact
+integral hindsight falling as the counts settle) is measured, not proved
+(docs/online.md).
 """
 
 from __future__ import annotations

@@ -103,3 +103,12 @@ def _vector(table, storage: dict) -> np.ndarray:
     for k in range(table.n_items):
         x[k] = table.model_ids[table.item_model[k]] in storage.get(table.nodes[table.item_node[k]], ())
     return x
+
+
+@pytest.mark.parametrize("bad", [{"support": 1.5}, {"hysteresis": -1.0}, {"rounds": 0}])
+def test_bad_local_options_refused(adversarial, bad):
+    from placement.errors import IdnplanError
+
+    with pytest.raises(IdnplanError, match="support must be in|positive integer") as err:
+        run_online(adversarial[0], "omd", bad)
+    assert err.value.exit_code == 2
