@@ -84,6 +84,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", default=None, help="folder for generated instances (default: a temporary one)")
     ap.add_argument("--no-hindsight", action="store_true", help="update-time rows only: no regret")
+    ap.add_argument("--omd-rounding", choices=["local", "greedy", "coupled"], default=None, help="omd's rounding (default: the policy's, local)")
     ap.add_argument("--ftpl-greedy", action="store_true", help="ftpl with the greedy leader re-solved every slot (solver=greedy, every=1) instead of its default exact leader every 10 slots")
     args = ap.parse_args()
     T = args.slots
@@ -101,11 +102,12 @@ def main() -> None:
                 h = None if args.no_hindsight else hindsight_costs(st, [max(1, T // 10), max(1, T // 2), T])
                 for pol in args.policies.split(","):
                     opts = {"solver": "greedy", "every": 1} if pol == "ftpl" and args.ftpl_greedy else {}
+                    opts = {"rounding": args.omd_rounding} if pol == "omd" and args.omd_rounding else opts
                     run = run_online(st, pol, opts, seed=args.seed, hindsight=h)
                     s = run.summary
                     per = [p.regret_per_slot for p in s.regret_curve] or [None] * 3
                     ratio = "-" if s.ratio_to_hindsight is None else f"{s.ratio_to_hindsight:.4f}"
-                    rows.append([inst.name.split("-mem")[0], kind, pol + (" greedy" if opts else ""), ratio] + ["-" if x is None else f"{x:.4g}" for x in per]
+                    rows.append([inst.name.split("-mem")[0], kind, pol + "".join(f" {v}" if k in ("solver", "rounding") else "" for k, v in opts.items()), ratio] + ["-" if x is None else f"{x:.4g}" for x in per]
                                 + [f"{1e3 * s.mean_update_time_s:.3g}", f"{1e3 * s.max_update_time_s:.3g}", fmt_bytes(s.fetched_bytes), f"{os.getloadavg()[0]:.1f}"])
                     print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     head = ["instance", "trace", "policy", "cost/hindsight", "regret/t @T/10", "@T/2", "@T", "update_ms", "max_ms", "fetched", "load"]

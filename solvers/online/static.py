@@ -28,10 +28,10 @@ from .gains import Gains
 from .registry import Opt, register_policy
 
 
-def solve_static(env: Env, epochs: list[tuple[Gains, np.ndarray]], time_limit_s: float | None = None, mip_gap: float = 1e-9) -> np.ndarray:
+def solve_static(env: Env, epochs: list[tuple[Gains, np.ndarray]], time_limit_s: float | None = None, mip_gap: float = 1e-9, allowed: np.ndarray | None = None) -> np.ndarray:
     """Exact static storage for ``epochs`` = [(gains, request counts per pair)].
 
-    Returns the boolean storage over items. Raises SolverError when HiGHS
+    Returns the boolean storage over items (only items of ``allowed``, when given). Raises SolverError when HiGHS
     stops without a feasible solution.
     """
     import highspy
@@ -87,6 +87,8 @@ def solve_static(env: Env, epochs: list[tuple[Gains, np.ndarray]], time_limit_s:
     lp.col_cost_ = cost
     lp.col_lower_ = np.zeros(n_cols)
     lp.col_upper_ = np.ones(n_cols)
+    if allowed is not None:
+        lp.col_upper_[:K] = np.asarray(allowed, dtype=float)
     lp.row_lower_ = np.full(n_rows, -highspy.kHighsInf)
     lp.row_upper_ = np.concatenate(row_up)
     lp.sense_ = highspy.ObjSense.kMaximize

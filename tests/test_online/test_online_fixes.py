@@ -77,7 +77,7 @@ def test_omd_with_update_cost_fetches_only_earned_models_on_loose_nodes(tmp_path
     assert run.summary.fetched_bytes <= sum(m.total_param_bytes for m in inst.models.values())
 
 
-@pytest.mark.parametrize("rounding", ["greedy", "coupled"])
+@pytest.mark.parametrize("rounding", ["greedy", "coupled", "local"])
 def test_omd_default_step_regret_per_slot_decreases(tmp_path, rounding):
     inst = _inst(tmp_path)
     tr = generate_demand_trace(inst, "adversarial", 400, seed=7, requests=40)
