@@ -203,7 +203,7 @@ def online_tree(instance: str | None = None, fanout: str | None = None, tasks: i
     for k in range(table.n_items):
         v = table.nodes[table.item_node[k]]
         need[v] = need.get(v, 0.0) + float(table.item_bytes[k])
-    data = spec.model_dump(mode="json", exclude_none=True)
+    data = spec.model_dump(mode="json")  # unset fields stay unset (schema.SetFieldsOnly)
     for n in data["nodes"]:
         if n["id"] in need and n["id"] not in table.repository:
             n["memory_bytes"] = memory_fraction * need[n["id"]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from .limits import control_chars
 
@@ -74,7 +74,25 @@ class Strict(BaseModel):
     model_config = _STRICT
 
 
-class DeviceSpec(Strict):
+class SetFieldsOnly(Strict):
+    """A model whose *unset* fields mean something else than an explicit null.
+
+    A node's ``memory_bytes: null`` means unbounded while a missing one means
+    the device's; an instance's device entry overrides only the catalog fields
+    it sets. Every dump therefore leaves out the fields that are None and were
+    never set, whatever the caller's options, so that dumping and validating
+    again (JSON to a benchmark worker, a saved instance) keeps the meaning.
+    """
+
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler):
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items() if v is not None or k in self.model_fields_set}
+
+
+class DeviceSpec(SetFieldsOnly):
     """A device type: a catalog entry, or an entry of an instance's ``devices``.
 
     For a device type defined only in an instance, ``memory_bytes`` and
@@ -116,7 +134,7 @@ class DeviceSpec(Strict):
     notes: str | None = None
 
 
-class NodeSpec(Strict):
+class NodeSpec(SetFieldsOnly):
     """A node of the network. ``memory_bytes`` overrides the device's; null = unbounded."""
 
     id: Ident
