@@ -98,17 +98,28 @@ class RoutePool:
                 first = _mixed(instance, c, max_routes, objectives)
             columns.extend(column_from_candidate(instance, tree, cand, store) for cand in first)
             start.append(len(columns))
-        figures = [route_figures(instance, col.route) for col in columns]
-        costs = RouteCosts.pack(instance, figures)
-        rate = instance.rates
+        C, costs = contributions(instance, columns)
         klass = np.array([col.cls for col in columns], dtype=np.int64)
-        r = rate[klass] if len(klass) else np.zeros(0)
-        L = instance.total_rate_rps
-        cost = request_cost(instance.weights, costs.latency_s(), costs.accuracy, costs.energy_j)
-        for col, j in zip(columns, cost):
-            col.cost = float(j)  # the instance's J term (routes ranked by other weights carry theirs)
-        C = np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1) if len(klass) else np.zeros((0, 4))
         return cls(instance, columns, klass, np.array(start, dtype=np.int64), C, complete, costs)
+
+
+def contributions(instance: Instance, columns: list[Column]) -> tuple[np.ndarray, RouteCosts]:
+    """Each route's contribution to F (``OBJECTIVES`` order) when it carries its class, from the cost kernel.
+
+    Sets every column's ``cost`` to the instance's J term (routes found under
+    other weights or prices carry theirs).
+    """
+    figures = [route_figures(instance, col.route) for col in columns]
+    costs = RouteCosts.pack(instance, figures)
+    klass = np.array([col.cls for col in columns], dtype=np.int64)
+    r = instance.rates[klass] if len(klass) else np.zeros(0)
+    L = instance.total_rate_rps
+    cost = request_cost(instance.weights, costs.latency_s(), costs.accuracy, costs.energy_j)
+    for col, j in zip(columns, cost):
+        col.cost = float(j)
+    if not len(klass):
+        return np.zeros((0, 4)), costs
+    return np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1), costs
 
 
 def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...]) -> list:
@@ -135,4 +146,4 @@ def objective_indices(objectives: list[str]) -> np.ndarray:
     return np.array([OBJECTIVES.index(o) for o in objectives], dtype=np.int64)
 
 
-__all__ = ["RoutePool", "objective_indices"]
+__all__ = ["RoutePool", "contributions", "objective_indices"]
