@@ -177,22 +177,15 @@ class Pricer:
 
         With ``per_class_cap``, None when some class reaches ``limit``.
         """
-        milp, m = self.milp, self.master
-        a = np.zeros(4)
-        a[milp.obj_idx] = w + np.maximum(0.0, -duals[milp.rows]) / milp.scale  # per unit of each route's F contribution
-        weighted = copy.copy(self.inst)
-        weighted.w_latency, weighted.w_inaccuracy, weighted.w_energy = (float(x) for x in a[:3])
-        L = self.inst.total_rate_rps
-        deadline = milp.opts.deadline
+        m = self.master
+        weighted = self.weighted_instance(w, duals)
         out: list[Column] = []
         self.rounds += 1
         for cls, demand in enumerate(self.inst.demands):
-            base = m.prices(cls, duals)
-            r = demand.rate_rps
-            prices = Prices(r / L, base.offset, base.node, base.link + r * a[3], base.storage, {})
+            prices = self.class_prices(cls, w, duals)
             tree = origin_tree(self.inst, demand.origin)
             found = 0
-            for cand in candidate_routes(weighted, demand, prices=prices, deadline=deadline).iterate(stop=stop):
+            for cand in candidate_routes(weighted, demand, prices=prices, deadline=self.milp.opts.deadline).iterate(stop=stop):
                 if cand.route in m.route_index:
                     continue
                 out.append(column_from_candidate(self.inst, tree, cand, m.storage_nodes))
@@ -202,6 +195,27 @@ class Pricer:
                         return None
                     break
         return out
+
+    def objective_prices(self, w: np.ndarray, duals: np.ndarray) -> np.ndarray:
+        """Price per unit of each route's F contribution (``OBJECTIVES`` order): ``w_k - mu_k`` (scaled), 0 for objectives not in the model."""
+        a = np.zeros(4)
+        a[self.milp.obj_idx] = w + np.maximum(0.0, -duals[self.milp.rows]) / self.milp.scale
+        return a
+
+    def weighted_instance(self, w: np.ndarray, duals: np.ndarray):
+        """The instance with J's weights set to the latency, inaccuracy and energy prices (the enumeration's cost)."""
+        a = self.objective_prices(w, duals)
+        weighted = copy.copy(self.inst)
+        weighted.w_latency, weighted.w_inaccuracy, weighted.w_energy = (float(x) for x in a[:3])
+        return weighted
+
+    def class_prices(self, cls: int, w: np.ndarray, duals: np.ndarray) -> Prices:
+        """Dual prices of one class for :meth:`weighted_instance`: the per-request cost scaled by rate / L,
+        the master's resource and convexity duals, and the ``network`` price added to every link direction's."""
+        a = self.objective_prices(w, duals)
+        base = self.master.prices(cls, duals)
+        r = self.inst.demands[cls].rate_rps
+        return Prices(r / self.inst.total_rate_rps, base.offset, base.node, base.link + r * a[3], base.storage, {})
 
     def _add(self, cols: list[Column]) -> int:
         added = self.milp.add_columns(cols)
