@@ -95,7 +95,7 @@ class RoutePool:
             first = list(itertools.islice(_ranked(instance, c, None), max_routes + 1))
             if len(first) > max_routes:
                 complete = False
-                first = _mixed(instance, c, max_routes, objectives)
+                first = _mixed(instance, c, max_routes, objectives, first)
             columns.extend(column_from_candidate(instance, tree, cand, store) for cand in first)
             start.append(len(columns))
         C, costs = contributions(instance, columns)
@@ -122,9 +122,31 @@ def contributions(instance: Instance, columns: list[Column]) -> tuple[np.ndarray
     return np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1), costs
 
 
-def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...]) -> list:
-    """Up to ``max_routes`` routes: the best by J and by each objective, taken in turn."""
-    streams = [_ranked(instance, c, None)] + [_ranked(instance, c, o) for o in objectives]
+def _balanced(instance: Instance, cls: int, objectives: tuple[str, ...], ref):
+    """Candidate routes of a class best-first by the sum of the objectives, each relative to
+    its value on ``ref`` (the class's best route by J): the compromise routes between the
+    single-objective streams, which the middle of a front needs."""
+    demand = instance.demands[cls]
+    model = instance.models[ref.route.model]
+    tree = origin_tree(instance, demand.origin)
+    figures = {"latency": ref.latency_s, "inaccuracy": 1.0 - model.accuracy, "energy": ref.energy_j}
+    weights = [1.0 / figures[o] if o in objectives and figures[o] > 0 else 0.0 for o in ("latency", "inaccuracy", "energy")]
+    other = copy.copy(instance)
+    other.w_latency, other.w_inaccuracy, other.w_energy = weights
+    if "network" not in objectives:
+        return candidate_routes(other, demand).iterate()
+    sent = sum(b for _, b in column_from_candidate(instance, tree, ref, set()).links)
+    n_dirs = 2 * len(instance.links)
+    prices = Prices(1.0, 0.0, np.zeros(len(instance.nodes)), np.full(n_dirs, 1.0 / sent if sent > 0 else 0.0), {}, {})
+    return candidate_routes(other, demand, prices=prices).iterate()
+
+
+def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...], by_j: list) -> list:
+    """Up to ``max_routes`` routes: the best by J, by each objective and by their balanced sum, taken in turn.
+
+    ``by_j``: the class's best routes by J, already enumerated (at least ``max_routes``).
+    """
+    streams = [iter(by_j)] + [_ranked(instance, c, o) for o in objectives] + [_balanced(instance, c, objectives, by_j[0])]
     seen, out = set(), []
     live = list(streams)
     while live and len(out) < max_routes:
