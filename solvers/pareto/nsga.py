@@ -21,9 +21,12 @@ constraint violation, which NSGA's constrained domination ranks below every
 feasible plan.
 
 **Result.** An archive keeps every feasible plan evaluated during the run;
-the front is its non-dominated part. The initial population holds, besides
-random choices, the best route of every class by each objective. Runs are
-reproducible for a given seed.
+the front is its non-dominated part. The initial population holds the best
+route of every class by each objective and by their sum, then, up to half the
+population, each class's best route by weighted sums of the objectives over
+a simplex lattice of weights (F is a sum over classes, so these are the
+supported points of the pool's front when no capacity binds; repair fixes
+the rest), then random choices. Runs are reproducible for a given seed.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@ Every Pareto method chooses among the routes of a :class:`RoutePool`. A
 class's pool holds *every* route of the class (meeting its SLO, its accuracy
 floor and the per-segment memory limits) when there are at most
 ``max_routes`` of them; the pool is then **complete** and a method exact over
-the pool is exact for the instance. Otherwise the pool keeps the best routes
-by each objective in turn (``max_routes`` in all, shared between the
-objectives and the instance's J), and exactness holds only within the pool.
+the pool is exact for the instance. Otherwise the pool keeps, in turn, the
+best routes by the instance's J, by each objective, and by their balanced sum
+(each objective relative to its value on the class's best route by J: the
+compromise routes the middle of a front needs), ``max_routes`` in all;
+exactness then holds only within the pool (``epsilon`` and ``weights`` price
+further routes in, :mod:`.pricing`).
 
 Per route the pool keeps its per-request figures from the cost kernel
 (:class:`placement.kernel.RouteCosts`): latency, accuracy, energy and bytes
