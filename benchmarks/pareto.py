@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from milp_scaling import bench_instance  # noqa: E402
 
 from placement import Instance, load_instance  # noqa: E402
+from placement.front import write_front  # noqa: E402
 from placement.pareto_cli import compare_fronts  # noqa: E402
 from placement.report import table  # noqa: E402
 from solvers.pareto import pareto  # noqa: E402
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per method run")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--methods", default="epsilon,weights,nsga2,nsga3", help="methods to run (epsilon always: it is the reference)")
+    ap.add_argument("--save", type=Path, help="write every front to DIR/INSTANCE-METHOD.json (idnplan pareto compare reads them)")
     ap.add_argument("--no-price", action="store_true", help="epsilon and weights over the pool only (no column generation)")
     args = ap.parse_args()
     wanted = {"epsilon", *args.methods.split(",")}
@@ -76,6 +78,9 @@ def main() -> None:
                 t, c = time.perf_counter(), time.process_time()
                 fronts[method] = pareto(inst, method, objectives, time_limit_s=args.time_limit, seed=args.seed, max_routes=args.max_routes, **kw)
                 cpu[method] = time.process_time() - c
+                if args.save:
+                    args.save.mkdir(parents=True, exist_ok=True)
+                    write_front(fronts[method], args.save / f"{name}-{method}.json")
                 print(f"  {method}: {len(fronts[method].points)} points in {time.perf_counter() - t:.1f} s ({cpu[method]:.1f} s CPU; load average {os.getloadavg()[0]:.1f})", flush=True)
             cmp = compare_fronts(list(fronts.values()))
             hv = {m: f["hypervolume"] for m, f in zip(fronts, cmp["fronts"])}
