@@ -179,7 +179,7 @@ class ObjectiveMILP:
 def pool_note(milp: ObjectiveMILP) -> str:
     """How the MILP's routes were obtained, for a front's notes."""
     pool = milp.pool
-    text = f"{milp.solves} MILP solves over a pool of {pool.n_routes} routes ({'every route of every class' if pool.complete else 'the best routes by each objective'})"
+    text = f"{milp.solves} MILP solves over a pool of {pool.n_routes} routes ({'every route of every class' if pool.complete else 'the best routes by J, each objective and their balanced sum'})"
     if milp.pricer is not None:
         p = milp.pricer
         return text + f"; column generation priced in {p.priced} more routes ({p.rounds} pricing rounds); {p.completions} solves certified by reduced-cost completion, {p.uncertified} left uncertified"
