@@ -150,3 +150,22 @@ def test_pricing_reduced_costs_equal_the_solvers(objectives, tmp_path):
                 assert cand.score == pytest.approx(col_dual[m.col_of_y[pos]], rel=1e-6, abs=1e-6)
                 checked += 1
     assert checked == len(m.columns)
+
+
+def test_splittable_priced_points_match_the_complete_pool_and_are_certified_by_the_lp_bound(tmp_path):
+    """Splittable routing: no completion; a point is certified only when the MILP meets the LP bound.
+    The certified points from a 1-route pool are those of the complete pool (same grid)."""
+    from pareto_oracles import feasible_vectors
+
+    inst = _instance("cont", 3, tmp_path, routing="splittable")
+    full = pareto(inst, "epsilon", ["latency", "energy"], points=4)
+    tiny = pareto(inst, "epsilon", ["latency", "energy"], points=4, max_routes=1)
+    assert full.options["pool_complete"] and not tiny.options["pool_complete"]
+    every = feasible_vectors(inst, ["latency", "energy"])  # unsplittable plans are splittable plans too
+    for f, p in zip(tiny.F, tiny.points):
+        assert evaluate(inst, p.plan).feasible
+        assert not np.any(np.all(every <= f * (1 - 1e-9), axis=1))
+    certified = np.array([f for f, p in zip(tiny.F, tiny.points) if p.plan.stats["certified"]])
+    assert len(certified)
+    for f in certified:
+        assert np.any(np.all(np.isclose(full.F, f, rtol=1e-5, atol=1e-12), axis=1)), f  # a continuum: within the solves' tolerances
