@@ -55,7 +55,11 @@ def check_instance(instance: Instance, method: str) -> None:
 
 
 def plan_of(instance: Instance, pool: RoutePool, method: str, shares: dict[int, float], *, notes: list[str] | None = None, seed: int | None = None) -> Plan:
-    """A plan from pool route index -> share, with the pool's own figures (the evaluator checks them)."""
+    """A plan from route index -> share, with the routes' own figures (the evaluator checks them).
+
+    ``pool`` is anything with the routes as ``columns`` (a :class:`RoutePool`,
+    or an :class:`~.mip.ObjectiveMILP` whose columns grow by pricing).
+    """
     chosen = [RouteChoice(pool.columns[g].route, s, pool.columns[g].cost, pool.columns[g].latency_s, pool.columns[g].energy_j) for g, s in sorted(shares.items()) if s > 1e-12]
     by_class: dict[int, float] = {}
     for ch in chosen:

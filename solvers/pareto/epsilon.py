@@ -25,9 +25,13 @@ its best and worst values in the payoff table, with redundant grid points
 skipped: a solve at bounds ``e`` is reused for every tighter ``e'`` its plan
 still meets, and an infeasible ``e`` rules out every tighter one.
 
-The method is exact for the instance when the route pool is complete
-(``max_routes`` at least every class's number of routes), else exact within
-the pool (``status`` says which).
+With ``price=True`` (default) every solve prices routes in from the whole
+route space by column generation and certifies its result where it can
+(:mod:`.pricing`); each point's plan says so (``stats["certified"]``). The
+front is ``exact`` when the recursion completed with every solve certified
+(always so when the pool is complete). With ``price=False`` the method is
+exact for the instance only when the route pool is complete (``max_routes``
+at least every class's number of routes), else exact within the pool.
 """
 
 from __future__ import annotations
@@ -41,13 +45,15 @@ from placement.front import Front
 from placement.instance import Instance
 
 from ..registry import Option, SolveOptions, register
-from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives, plan_of
-from .mip import ObjectiveMILP, Solved
+from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives
+from .mip import ObjectiveMILP, Solved, certified_plan, pool_note, with_certified_count
 from .pool import RoutePool
 
 POINTS_OPTION = Option("points", "int", None, "grid points per bounded objective (AUGMECON2); default: the complete front by recursion (unsplittable), 8 (splittable)")
 #: Grid of a splittable instance's (continuous) front when no ``points`` are given.
 SPLITTABLE_POINTS = 8
+PRICE_OPTION = Option("price", "bool", True, "price routes in beyond the pool by column generation at every solve, and certify each point against the LP bound (with reduced-cost completion under unsplittable routing)")
+COMPLETION_OPTION = Option("completion", "int", 2000, "routes per class that reduced-cost completion may add before a solve is left uncertified")
 STEP_OPTION = Option("step", "float", 1e-6, "how far below the last value a bound is tightened, relative to the objective's scale (its smallest possible value)")
 
 
@@ -125,7 +131,7 @@ def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
     objectives = parse_objectives(opts.extra["objectives"], "epsilon")
     check_instance(instance, "epsilon")
     pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
-    milp = ObjectiveMILP(instance, pool, objectives, opts)
+    milp = ObjectiveMILP(instance, pool, objectives, opts, price=bool(opts.extra["price"]), completion=int(opts.extra["completion"]))
     solve = _Cached(milp)
     found: dict = {}
     points = opts.extra["points"]
@@ -135,15 +141,16 @@ def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
         _recurse(solve, len(objectives), np.full(len(objectives), np.inf), float(opts.extra["step"]) * milp.scale, found)
     else:
         _grid(solve, milp, points, found)
-    notes = [f"{milp.solves} MILP solves over a pool of {pool.n_routes} routes ({'every route of every class' if pool.complete else 'the best routes by each objective; exact within the pool only'})"]
-    exact = points is None and pool.complete and not milp.timed_out and instance.routing == "unsplittable"
+    notes = [pool_note(milp)]
+    exact = points is None and milp.all_certified and not milp.timed_out and instance.routing == "unsplittable"
     if milp.timed_out:
         notes.append("time limit reached: the front is the part found so far")
     if instance.routing == "splittable":
         notes.append(f"splittable routing: the front is continuous; these are exact (non-dominated) points of it on a grid of {points} values per bounded objective")
-    plans = [plan_of(instance, pool, "epsilon", s.shares, seed=opts.seed) for s in found.values()]
-    options = {"objectives": ",".join(objectives), "points": points, "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete}
-    return assemble(instance, "epsilon", objectives, plans, status="exact" if exact else "heuristic", start=start, seed=opts.seed, options=options, notes=notes)
+    plans = [certified_plan(instance, milp, "epsilon", s, opts.seed) for s in found.values()]
+    options = {"objectives": ",".join(objectives), "points": points, "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete, "price": milp.pricer is not None}
+    front = assemble(instance, "epsilon", objectives, plans, status="exact" if exact else "heuristic", start=start, seed=opts.seed, options=options, notes=notes)
+    return with_certified_count(front)
 
 
 @register(
@@ -152,7 +159,7 @@ def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
     kind="pareto",
     exact=True,
     splitting=True,
-    options=(OBJECTIVES_OPTION, POINTS_OPTION, POOL_OPTION, STEP_OPTION),
+    options=(OBJECTIVES_OPTION, POINTS_OPTION, POOL_OPTION, STEP_OPTION, PRICE_OPTION, COMPLETION_OPTION),
 )
 def epsilon(instance: Instance, opts: SolveOptions) -> Front:
     return run_epsilon(instance, opts)

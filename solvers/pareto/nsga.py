@@ -21,13 +21,17 @@ constraint violation, which NSGA's constrained domination ranks below every
 feasible plan.
 
 **Result.** An archive keeps every feasible plan evaluated during the run;
-the front is its non-dominated part. The initial population holds, besides
-random choices, the best route of every class by each objective. Runs are
-reproducible for a given seed.
+the front is its non-dominated part. The initial population holds the best
+route of every class by each objective and by their sum, then, up to half the
+population, each class's best route by weighted sums of the objectives over
+a simplex lattice of weights (F is a sum over classes, so these are the
+supported points of the pool's front when no capacity binds; repair fixes
+the rest), then random choices. Runs are reproducible for a given seed.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -40,6 +44,7 @@ from placement.kernel import SOLVER_RTOL
 from ..registry import Option, SolveOptions, register
 from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives, plan_of
 from .pool import RoutePool, objective_indices
+from .weights import simplex_lattice
 
 POP_OPTION = Option("pop", "int", 60, "population size")
 GENS_OPTION = Option("gens", "int", 80, "generations")
@@ -186,13 +191,30 @@ class Encoding:
             x[c] = alt - int(self.start[c])
         return x
 
-    def seeds(self) -> np.ndarray:
-        """Per objective and for their sum: each class's best route."""
+    def seeds(self, count: int = 0) -> np.ndarray:
+        """Per objective and for their sum: each class's best route; then, up to ``count`` rows in all,
+        each class's best route by weighted sums of the objectives (a simplex lattice of weights).
+
+        F is a sum over classes, so a weighted sum is minimised class by class:
+        without capacities these rows are the supported points of the pool's
+        front, spread along it (repair then fixes what overloads).
+        """
         rows = []
         for k in range(self.Cg.shape[1]):
             rows.append([int(np.argmin(self.norm[self.pool.routes_of(c), k] + 1e-6 * self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
         rows.append([int(np.argmin(self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
-        return np.array(rows, dtype=np.int64)
+        p = self.Cg.shape[1]
+        divisions = 0
+        while math.comb(divisions + p, p - 1) <= count - len(rows):
+            divisions += 1
+        if divisions >= 2:
+            lo = sum(self.Cg[self.pool.routes_of(c)].min(axis=0) for c in range(self.n_cls))
+            hi = sum(self.Cg[self.pool.routes_of(c)].max(axis=0) for c in range(self.n_cls))
+            scores = (self.Cg / np.maximum(hi - lo, 1e-300)) @ (simplex_lattice(p, divisions) + 1e-6).T  # (routes, weight vectors)
+            for j in range(scores.shape[1]):
+                rows.append([int(np.argmin(scores[self.pool.routes_of(c), j])) for c in range(self.n_cls)])
+        unique = dict.fromkeys(tuple(r) for r in rows)  # first occurrence kept, in order
+        return np.array(list(unique), dtype=np.int64).reshape(len(unique), self.n_cls)
 
 
 def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
@@ -248,7 +270,8 @@ def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
             return X
 
     rng = np.random.default_rng(opts.seed)
-    init = np.vstack([enc.seeds(), np.floor(rng.random((max(pop_size - len(objectives) - 1, 0), enc.n_cls)) * (xu + 1)).astype(np.int64)])[:pop_size]
+    seeds = enc.seeds(max(pop_size // 2, len(objectives) + 1))
+    init = np.vstack([seeds, np.floor(rng.random((max(pop_size - len(seeds), 0), enc.n_cls)) * (xu + 1)).astype(np.int64)])[:pop_size]
     common = dict(pop_size=pop_size, sampling=init, crossover=UX(), mutation=ResetMutation(), repair=RepairRoutes(), eliminate_duplicates=True)
     if which == "nsga3":
         n_part = {2: 12, 3: 6, 4: 4}.get(len(objectives), 3)

@@ -4,9 +4,12 @@ Every Pareto method chooses among the routes of a :class:`RoutePool`. A
 class's pool holds *every* route of the class (meeting its SLO, its accuracy
 floor and the per-segment memory limits) when there are at most
 ``max_routes`` of them; the pool is then **complete** and a method exact over
-the pool is exact for the instance. Otherwise the pool keeps the best routes
-by each objective in turn (``max_routes`` in all, shared between the
-objectives and the instance's J), and exactness holds only within the pool.
+the pool is exact for the instance. Otherwise the pool keeps, in turn, the
+best routes by the instance's J, by each objective, and by their balanced sum
+(each objective relative to its value on the class's best route by J: the
+compromise routes the middle of a front needs), ``max_routes`` in all;
+exactness then holds only within the pool (``epsilon`` and ``weights`` price
+further routes in, :mod:`.pricing`).
 
 Per route the pool keeps its per-request figures from the cost kernel
 (:class:`placement.kernel.RouteCosts`): latency, accuracy, energy and bytes
@@ -95,25 +98,58 @@ class RoutePool:
             first = list(itertools.islice(_ranked(instance, c, None), max_routes + 1))
             if len(first) > max_routes:
                 complete = False
-                first = _mixed(instance, c, max_routes, objectives)
+                first = _mixed(instance, c, max_routes, objectives, first)
             columns.extend(column_from_candidate(instance, tree, cand, store) for cand in first)
             start.append(len(columns))
-        figures = [route_figures(instance, col.route) for col in columns]
-        costs = RouteCosts.pack(instance, figures)
-        rate = instance.rates
+        C, costs = contributions(instance, columns)
         klass = np.array([col.cls for col in columns], dtype=np.int64)
-        r = rate[klass] if len(klass) else np.zeros(0)
-        L = instance.total_rate_rps
-        cost = request_cost(instance.weights, costs.latency_s(), costs.accuracy, costs.energy_j)
-        for col, j in zip(columns, cost):
-            col.cost = float(j)  # the instance's J term (routes ranked by other weights carry theirs)
-        C = np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1) if len(klass) else np.zeros((0, 4))
         return cls(instance, columns, klass, np.array(start, dtype=np.int64), C, complete, costs)
 
 
-def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...]) -> list:
-    """Up to ``max_routes`` routes: the best by J and by each objective, taken in turn."""
-    streams = [_ranked(instance, c, None)] + [_ranked(instance, c, o) for o in objectives]
+def contributions(instance: Instance, columns: list[Column]) -> tuple[np.ndarray, RouteCosts]:
+    """Each route's contribution to F (``OBJECTIVES`` order) when it carries its class, from the cost kernel.
+
+    Sets every column's ``cost`` to the instance's J term (routes found under
+    other weights or prices carry theirs).
+    """
+    figures = [route_figures(instance, col.route) for col in columns]
+    costs = RouteCosts.pack(instance, figures)
+    klass = np.array([col.cls for col in columns], dtype=np.int64)
+    r = instance.rates[klass] if len(klass) else np.zeros(0)
+    L = instance.total_rate_rps
+    cost = request_cost(instance.weights, costs.latency_s(), costs.accuracy, costs.energy_j)
+    for col, j in zip(columns, cost):
+        col.cost = float(j)
+    if not len(klass):
+        return np.zeros((0, 4)), costs
+    return np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1), costs
+
+
+def _balanced(instance: Instance, cls: int, objectives: tuple[str, ...], ref):
+    """Candidate routes of a class best-first by the sum of the objectives, each relative to
+    its value on ``ref`` (the class's best route by J): the compromise routes between the
+    single-objective streams, which the middle of a front needs."""
+    demand = instance.demands[cls]
+    model = instance.models[ref.route.model]
+    tree = origin_tree(instance, demand.origin)
+    figures = {"latency": ref.latency_s, "inaccuracy": 1.0 - model.accuracy, "energy": ref.energy_j}
+    weights = [1.0 / figures[o] if o in objectives and figures[o] > 0 else 0.0 for o in ("latency", "inaccuracy", "energy")]
+    other = copy.copy(instance)
+    other.w_latency, other.w_inaccuracy, other.w_energy = weights
+    if "network" not in objectives:
+        return candidate_routes(other, demand).iterate()
+    sent = sum(b for _, b in column_from_candidate(instance, tree, ref, set()).links)
+    n_dirs = 2 * len(instance.links)
+    prices = Prices(1.0, 0.0, np.zeros(len(instance.nodes)), np.full(n_dirs, 1.0 / sent if sent > 0 else 0.0), {}, {})
+    return candidate_routes(other, demand, prices=prices).iterate()
+
+
+def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...], by_j: list) -> list:
+    """Up to ``max_routes`` routes: the best by J, by each objective and by their balanced sum, taken in turn.
+
+    ``by_j``: the class's best routes by J, already enumerated (at least ``max_routes``).
+    """
+    streams = [iter(by_j)] + [_ranked(instance, c, o) for o in objectives] + [_balanced(instance, c, objectives, by_j[0])]
     seen, out = set(), []
     live = list(streams)
     while live and len(out) < max_routes:
@@ -135,4 +171,4 @@ def objective_indices(objectives: list[str]) -> np.ndarray:
     return np.array([OBJECTIVES.index(o) for o in objectives], dtype=np.int64)
 
 
-__all__ = ["RoutePool", "objective_indices"]
+__all__ = ["RoutePool", "contributions", "objective_indices"]

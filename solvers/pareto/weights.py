@@ -6,6 +6,8 @@ minimise ``sum_k w_k F_k / scale_k`` (``scale_k`` the smallest value ``F_k`` can
 every weight is raised by 1e-3 so that no plan found is weakly dominated).
 Only points on the convex hull of the front can be found this way: the
 unsupported points between them, which ``epsilon`` finds, are missing.
+With ``price=True`` (default) each solve prices routes in beyond the pool as
+``epsilon`` does (:mod:`.pricing`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from placement.front import Front
 from placement.instance import Instance
 
 from ..registry import Option, SolveOptions, register
-from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives, plan_of
-from .mip import ObjectiveMILP
+from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives
+from .epsilon import COMPLETION_OPTION, PRICE_OPTION
+from .mip import ObjectiveMILP, certified_plan, pool_note, with_certified_count
 from .pool import RoutePool
 
 POINTS_OPTION = Option("points", "int", 6, "divisions of the weight simplex per objective (weight vectors: C(points + p - 1, p - 1))")
@@ -37,7 +40,7 @@ def run_weights(instance: Instance, opts: SolveOptions) -> Front:
     objectives = parse_objectives(opts.extra["objectives"], "weights")
     check_instance(instance, "weights")
     pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
-    milp = ObjectiveMILP(instance, pool, objectives, opts)
+    milp = ObjectiveMILP(instance, pool, objectives, opts, price=bool(opts.extra["price"]), completion=int(opts.extra["completion"]))
     found: dict = {}
     lattice = simplex_lattice(len(objectives), opts.extra["points"])
     for w in lattice:
@@ -46,12 +49,12 @@ def run_weights(instance: Instance, opts: SolveOptions) -> Front:
             break
         if got is not None:
             found.setdefault(tuple(np.round(got.F / milp.scale, 12)), got)
-    notes = [f"{len(lattice)} weight vectors, {milp.solves} MILP solves over a pool of {pool.n_routes} routes; supported points only"]
+    notes = [f"{len(lattice)} weight vectors; supported points only", pool_note(milp)]
     if milp.timed_out:
         notes.append("time limit reached: the front is the part found so far")
-    plans = [plan_of(instance, pool, "weights", s.shares, seed=opts.seed) for s in found.values()]
-    options = {"objectives": ",".join(objectives), "points": opts.extra["points"], "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete}
-    return assemble(instance, "weights", objectives, plans, status="heuristic", start=start, seed=opts.seed, options=options, notes=notes)
+    plans = [certified_plan(instance, milp, "weights", s, opts.seed) for s in found.values()]
+    options = {"objectives": ",".join(objectives), "points": opts.extra["points"], "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete, "price": milp.pricer is not None}
+    return with_certified_count(assemble(instance, "weights", objectives, plans, status="heuristic", start=start, seed=opts.seed, options=options, notes=notes))
 
 
 @register(
@@ -59,7 +62,7 @@ def run_weights(instance: Instance, opts: SolveOptions) -> Front:
     "Supported points of the Pareto front by weighted sums on the MILP (the convex-hull part)",
     kind="pareto",
     splitting=True,
-    options=(OBJECTIVES_OPTION, POINTS_OPTION, POOL_OPTION),
+    options=(OBJECTIVES_OPTION, POINTS_OPTION, POOL_OPTION, PRICE_OPTION, COMPLETION_OPTION),
 )
 def weights(instance: Instance, opts: SolveOptions) -> Front:
     return run_weights(instance, opts)
