@@ -5,7 +5,12 @@ column. Plans are stored beside the database as files named by the SHA-256
 of their content: ``RESULTS.sqlite.files/plans/<sha256>.json``, each
 instance's resolved JSON as ``.../instances/<sha256>.json``, each online
 run as ``.../online-runs/<sha256>.json`` and each Pareto front as
-``.../fronts/<sha256>.json``. The Pareto and profiler columns (``objectives``
+``.../fronts/<sha256>.json``. Table ``suite_runs`` lists the run keys of
+each suite's latest expansion (written by every ``bench run``): reports and
+figures use those runs only, so runs of an earlier version of a suite (other
+instances, methods or options under the same suite name) stay stored but
+leave its tables. A database without the table gains it when opened (its
+suites then report every stored run until they are run again). The Pareto and profiler columns (``objectives``
 to ``macs_error_pct``) were added within schema version 1 too. The online columns (``trace`` to
 ``run_sha256``) were added within schema version 1: a database written
 before them gains them (empty) when opened.
@@ -55,6 +60,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS suites (name TEXT PRIMARY KEY, path TEXT, content TEXT NOT NULL, content_sha256 TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (run_key TEXT PRIMARY KEY, {", ".join(f"{k} {v}" for k, v in COLUMNS.items())});
 CREATE INDEX IF NOT EXISTS runs_suite ON runs (suite);
+CREATE TABLE IF NOT EXISTS suite_runs (suite TEXT NOT NULL, run_key TEXT NOT NULL, PRIMARY KEY (suite, run_key));
 """
 
 
@@ -112,6 +118,12 @@ class Store:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO suites VALUES (?, ?, ?, ?, ?)", (name, path, content, content_sha256, _now()))
 
+    def set_current_runs(self, suite: str, run_keys: list[str]) -> None:
+        """Record ``run_keys`` as ``suite``'s current expansion (what its reports use)."""
+        with self.db:
+            self.db.execute("DELETE FROM suite_runs WHERE suite=?", (suite,))
+            self.db.executemany("INSERT OR IGNORE INTO suite_runs VALUES (?, ?)", [(suite, k) for k in run_keys])
+
     def save_file(self, kind: str, sha256: str, text: str) -> None:
         """Store ``text`` as ``<files>/<kind>/<sha256>.json`` unless it is already there.
 
@@ -141,8 +153,17 @@ class Store:
         """Suite name -> suite file content, for every suite with runs here."""
         return dict(self.db.execute("SELECT name, content FROM suites ORDER BY name"))
 
-    def rows(self, suite: str | None = None) -> list[dict]:
-        cur = self.db.execute("SELECT * FROM runs" + (" WHERE suite=?" if suite else "") + " ORDER BY rowid", (suite,) if suite else ())
+    def rows(self, suite: str | None = None, current: bool = True) -> list[dict]:
+        """Stored runs (of ``suite``); with ``current``, only those of each suite's latest expansion."""
+        where, args = [], []
+        if suite:
+            where.append("suite=?")
+            args.append(suite)
+        if current:
+            where.append("(NOT EXISTS (SELECT 1 FROM suite_runs s WHERE s.suite=runs.suite)"
+                         " OR run_key IN (SELECT run_key FROM suite_runs s WHERE s.suite=runs.suite))")
+        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY rowid"
+        cur = self.db.execute(sql, args)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur]
 

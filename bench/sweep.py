@@ -72,6 +72,7 @@ def run_suite(suite: Suite, store: Store, executor, *, rerun: bool = False, time
     from .suite import sha256
 
     store.add_suite(suite.name, str(suite.path), suite.text, sha256(suite.text))
+    store.set_current_runs(suite.name, [r.key for r in suite.runs])
     for inst in suite.instances:
         store.save_file("instances", inst.sha256, inst.json)
     done = set() if rerun else store.finished(suite.name)

@@ -105,3 +105,18 @@ def test_two_workers_overlap(write_suite, plugin, tmp_path):
     one, _ = _run(path, tmp_path / "a.sqlite", workers=1)
     two, _ = _run(path, tmp_path / "b.sqlite", workers=2)
     assert two.wall_s < 0.75 * one.wall_s
+
+
+def test_changed_suite_reports_only_its_current_runs(write_suite, tmp_path):
+    """Runs of an earlier version of a suite (another instance, same suite name) stay stored but leave its tables."""
+    db = tmp_path / "r.sqlite"
+    first = {"name": "same", "instances": [{"factory": "tiny", "label": "net"}], "methods": [{"method": "greedy"}, {"method": "cloud-only"}]}
+    _run(write_suite(first), db)
+    second = dict(first, instances=[{"file": str(ROOT / "instances" / "idn-10.yaml"), "label": "net"}], methods=[{"method": "greedy"}])
+    summary, rows = _run(write_suite(second), db)
+    assert summary.ran == 1
+    (r,) = rows  # the current expansion: idn-10 with greedy only
+    assert r["method"] == "greedy" and r["nodes"] == 10
+    with Store(db) as store:
+        assert len(store.rows(current=False)) == 3  # nothing was deleted
+        assert [x["nodes"] for x in store.rows("same")] == [10]
