@@ -282,23 +282,9 @@ class Prices:
         """Lower bound on the reduced cost given a lower bound on the cost."""
         return self.scale * lb_cost - self.offset
 
-    def pair_floor(self, tree: OriginTree, model: Model) -> np.ndarray:
-        """Per tree node ``t``: a lower bound on the penalty of any route of ``model``
-        whose last computing node is ``t`` (added to :meth:`key_bound`).
-
-        Such a route sends some tensor of at least the model's smallest size
-        (input or cut) over every link of the path to ``t``, returns the result
-        over every link back, and computes at least the last layer at ``t``.
-        Valid when node and link prices are >= 0 (penalties of capacity rows);
-        otherwise 0. Shaved by a relative 1e-9 against rounding.
-        """
-        if not self.memo.get("nonnegative", lambda: bool(np.all(self.node >= 0) and np.all(self.link >= 0))):
-            return np.zeros(len(tree.nodes))
-        node_pen, p_fwd, p_back = self.path_sums(tree)
-        smallest = float(min(model.input_bytes, model.out_bytes[:-1].min(initial=np.inf)))
-        last = np.array([model.latency(d)[-1] for d in tree.devices])
-        floor = smallest * p_fwd + float(model.out_bytes[-1]) * p_back + node_pen * last[tree.dev]
-        return floor * (1.0 - 1e-9)
+    def nonnegative(self) -> bool:
+        """Whether every node and link price is >= 0 (penalties of capacity rows)."""
+        return self.memo.get("nonnegative", lambda: bool(np.all(self.node >= 0) and np.all(self.link >= 0)))
 
 
 @dataclass
@@ -617,33 +603,76 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     if ("bounds", model.id) in tree.memo:
         return tree.memo.get(("bounds", model.id), None)
     n = model.n_layers
-    lat = np.stack([model.latency(d) for d in tree.devices])  # (D, n)
-    energy = lat * tree.power[:, None]
     head = model.cum_latency(tree.devices[int(tree.dev[0])])  # origin computes layers < c
     send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])  # tensor entering layer c
     smallest = float(send.min())
     result = float(model.out_bytes[-1])
     key_mask, key_hop, inverse = bound_keys(tree)
-    first_lat = np.empty(len(key_mask))
-    first_en = np.empty(len(key_mask))
-    per_mask: dict[int, tuple[np.ndarray, float]] = {}
-    for u, (mask, hop) in enumerate(zip(key_mask.tolist(), key_hop.tolist())):
-        if mask not in per_mask:
-            rows = [d for d in range(len(tree.devices)) if mask >> d & 1]
-            best = lat[rows].min(axis=0)
-            suffix = np.concatenate([np.cumsum(best[::-1])[::-1], [0.0]])  # suffix[c] = sum over l >= c
-            per_mask[mask] = (suffix, energy[rows].min(axis=0).sum())
-        suffix, first_en[u] = per_mask[mask]
-        if hop < 0:
-            first_lat[u] = head[n]
-        else:
-            first_lat[u] = np.min(head[:n] + suffix[:n] + send * tree.first_inv[hop])
+    suffix, first_en = _mask_bounds(model, tree.devices, tree.power, key_mask)
+    base = head[:n] + suffix[:, :n]
+    first_lat = np.where(key_hop < 0, head[n], np.min(base + send * tree.first_inv[np.maximum(key_hop, 0)][:, None], axis=1))
+    tree.memo.get(("key_base", model.id), lambda: (base, first_lat))
     inverse = inverse.ravel()
     lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
     out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
     tree.memo.get(("bounds", model.id), lambda: out)
     instance.topology.trees.resize(tree.origin)
     return out
+
+
+def _mask_bounds(model: Model, devices: list, power: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per device-type mask (a set of types on a path): the sum of the fastest
+    latency over layers ``c..n-1`` for every ``c`` (rows (U, n+1)), and the least
+    energy of all layers; kept per model, as every origin's tree uses them."""
+    names = tuple(d.name for d in devices)
+
+    def one(mask: int) -> tuple[np.ndarray, float]:
+        lat = model.cache.get(("latency_by_device", names), lambda: np.stack([model.latency(d) for d in devices]))  # (D, n)
+        energy = lat * power[:, None]
+        rows = [d for d in range(len(devices)) if mask >> d & 1]
+        best = lat[rows].min(axis=0)
+        return np.concatenate([np.cumsum(best[::-1])[::-1], [0.0]]), float(energy[rows].min(axis=0).sum())
+
+    got = [model.cache.get(("mask_bounds", names, m), lambda m=m: one(m)) for m in masks.tolist()]
+    return np.stack([g[0] for g in got]), np.array([g[1] for g in got])
+
+
+def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray) -> np.ndarray:
+    """Per tree node ``t``: a lower bound on the reduced cost of every route of
+    ``model`` whose last computing node is ``t``, under ``prices``.
+
+    Beyond ``prices.key_bound(lb_cost)`` (scaled cost bound of
+    :func:`pair_bounds`), such a route pays prices it cannot avoid: if the
+    origin computes the first ``c`` layers, their compute price there and the
+    price of sending tensor ``c`` over the first link (the minimum over ``c``
+    is taken together with the latency this choice costs); the price of at
+    least the smallest tensor over every further link of the path; the
+    result's price over every link back; and the compute price of at least
+    the last layer at ``t``. Valid when node and link prices, the scale and the
+    latency weight are >= 0 (else the cost bound alone); shaved by a relative
+    1e-9 against rounding. The search stops on these bounds, so they must
+    never exceed a route's reduced cost (tested against exhaustive enumeration).
+    """
+    base = prices.key_bound(lb_cost)
+    a = prices.scale * instance.weights[0]
+    if prices.scale < 0 or a < 0 or not prices.nonnegative():
+        return base
+    pair_bounds(instance, tree, model)
+    key_base, first_lat = tree.memo.get(("key_base", model.id), None)
+    _, key_hop, inverse = bound_keys(tree)
+    node_pen, p_fwd, p_back = prices.path_sums(tree)
+    n = model.n_layers
+    head = model.cum_latency(tree.devices[int(tree.dev[0])])
+    send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])
+    hop = np.maximum(key_hop, 0)
+    p_first = p_fwd[hop]  # price of the first link (forward) per key
+    joint = (a * (key_base + send[None, :] * tree.first_inv[hop][:, None]) + node_pen[0] * head[None, :n] + p_first[:, None] * send[None, :]).min(axis=1)
+    joint = np.where(key_hop < 0, (a + node_pen[0]) * head[n], joint)  # all at the origin
+    gain = np.maximum(joint - a * first_lat - 1e-12 * np.abs(joint), 0.0)
+    last = np.array([model.latency(d)[-1] for d in tree.devices])[tree.dev]
+    away = tree.depth > 0
+    rest = float(send.min()) * (p_fwd - np.where(away, p_fwd[tree.first], 0.0)) + float(model.out_bytes[-1]) * p_back + np.where(away, node_pen * last, 0.0)
+    return base + (gain[inverse] + np.maximum(rest, 0.0)) * (1.0 - 1e-9)
 
 
 def bound_keys(tree: OriginTree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -773,7 +802,7 @@ def candidate_routes(
             keep &= allowed
         idx = np.flatnonzero(keep)
         lb_cost = request_cost(instance.weights, lb_lat, model.accuracy, lb_en)
-        lb_key = lb_cost[idx] if prices is None else prices.key_bound(lb_cost[idx]) + prices.pair_floor(tree, model)[idx]
+        lb_key = lb_cost[idx] if prices is None else priced_pair_bounds(instance, tree, model, prices, lb_cost)[idx]
         lbs.append(lb_key)
         mids.append(np.full(len(idx), mi))
         tgts.append(idx)

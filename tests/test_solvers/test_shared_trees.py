@@ -120,6 +120,11 @@ def random_prices(inst, rng: np.random.Generator, scale: float) -> Prices:
     return Prices(scale, float(rng.random()), node, link, storage, {})
 
 
+def lb_cost_of(inst, tree, model) -> np.ndarray:
+    lb_lat, lb_en = pair_bounds(inst, tree, model)
+    return request_cost(inst.weights, lb_lat, model.accuracy, lb_en)
+
+
 def reduced_cost(inst, prices: Prices, route) -> float:
     """The reduced cost of ``route`` from the evaluator's figures (independent of the block arithmetic)."""
     fig = route_figures(inst, route)
@@ -149,8 +154,8 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
             rc = reduced_cost(inst, prices, route)
             lb = bound[(route.model, route.segments[-1].node)]
             assert lb <= rc + 1e-9 * max(1.0, abs(rc))
-            model = inst.models[route.model]
-            floors += prices.pair_floor(tree, model)[tree.index[route.segments[-1].node]] > 0
+            t = tree.index[route.segments[-1].node]
+            floors += lb > prices.key_bound(lb_cost_of(inst, tree, inst.models[route.model]))[t] + 1e-12
         assert floors > 0  # the price terms are exercised
 
 
@@ -165,7 +170,7 @@ def test_priced_enumeration_unchanged_by_floor(tmp_path, seed, monkeypatch):
         stop = float(rng.choice([0.0, np.inf]))
         new = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         with monkeypatch.context() as mp:
-            mp.setattr(cand_mod.Prices, "pair_floor", lambda self, tree, model: np.zeros(len(tree.nodes)))
+            mp.setattr(cand_mod, "priced_pair_bounds", lambda inst, tree, model, prices, lb_cost: prices.key_bound(lb_cost))
             old = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         assert [c.score for c in new] == pytest.approx([c.score for c in old], rel=1e-12, abs=1e-15)
         groups_new, groups_old = {}, {}
