@@ -2,19 +2,20 @@
 
 Building the XL instance (11,337 nodes, 10,240 classes) and running
 ``relax`` on it takes longer than a shared 2-core host allows, so this
-measures the phases on an evenly spaced sample of classes, in CPU seconds
+measures the phases on a sample of classes (evenly spaced blocks of
+``--block`` consecutive classes: the devices under one access point, which
+share its re-rooted origin tree as they do in a whole pass), in CPU seconds
 (robust to other jobs on the host), and extrapolates linearly to all
 classes: the initial routes (the cheapest routes of each class), one
 relaxation over the sample's routes (every class present, the unsampled
 ones served by their artificial), and one pricing pass (route generation
-with that relaxation's prices). Each pass over the classes builds the
-class's origin tree and per-model pair bounds again (trees are kept in a
-bounded memo, far smaller than 10,240 trees), so every pricing round costs
-about as much as the initial pass. Peak memory is the process's.
+with that relaxation's prices). Trees are kept in a bounded memo, far
+smaller than 10,240 trees, so every pass builds them again (one Dijkstra
+per access point, a re-rooting per device). Peak memory is the process's.
 
 Usage::
 
-    python benchmarks/xl_phases.py [--size XL] [--sample 500]
+    python benchmarks/xl_phases.py [--size XL] [--sample 500] [--block 10]
 """
 
 from __future__ import annotations

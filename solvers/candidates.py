@@ -461,17 +461,28 @@ def _storage_penalty(prices: Prices, tree: OriginTree, model: Model, cur: np.nda
     """Add the storage prices of segments [lo, hi) computed at tree nodes ``cur``."""
     if not prices.storage and not prices.forbidden:
         return
-    for i in np.unique(cur):
-        key = (int(tree.node_idx[i]), model.id)
-        rows = cur == i
-        pen = prices.storage.get(key)
-        if pen is not None:
-            cs = np.concatenate([[0.0], np.cumsum(pen)])
-            out[rows] += (cs[hi] - cs[lo])[None, :]
-        bad = prices.forbidden.get(key)
-        if bad is not None:
-            cb = np.concatenate([[0], np.cumsum(bad.astype(np.int64))])
-            out[rows] += np.where(cb[hi] - cb[lo] > 0, np.inf, 0.0)[None, :]
+    uniq, inv = np.unique(cur, return_inverse=True)
+    inv = inv.ravel()
+    keys = [(int(v), model.id) for v in tree.node_idx[uniq]]
+    for table, cumulative in ((prices.storage, _cum_prices), (prices.forbidden, _cum_forbidden)):
+        has = np.array([k in table for k in keys], dtype=bool)
+        if not has.any():
+            continue
+        cum = np.zeros((len(uniq), model.n_layers + 1))
+        for j in np.flatnonzero(has):
+            cum[j] = cumulative(table[keys[j]])
+        rows = has[inv]
+        sel = cum[inv[rows]]
+        add = sel[:, hi] - sel[:, lo]
+        out[rows] += add if table is prices.storage else np.where(add > 0, np.inf, 0.0)
+
+
+def _cum_prices(pen: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(pen)])
+
+
+def _cum_forbidden(bad: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(bad.astype(np.int64))])
 
 
 @dataclass

@@ -112,17 +112,25 @@ def random_prices(inst, rng: np.random.Generator, scale: float) -> Prices:
     n_dirs = 2 * len(inst.links)
     node = rng.choice([0.0, 0.0, 1.0, 30.0], size=len(inst.nodes)) * rng.random(len(inst.nodes))
     link = rng.choice([0.0, 0.0, 1e-4, 1e-3], size=n_dirs) * rng.random(n_dirs)
-    storage = {}
+    storage, forbidden = {}, {}
     for v in range(len(inst.nodes)):
         for m in inst.models.values():
             if rng.random() < 0.3:
                 storage[(v, m.id)] = rng.random(m.n_layers) * 0.01
-    return Prices(scale, float(rng.random()), node, link, storage, {})
+            if rng.random() < 0.15:
+                forbidden[(v, m.id)] = rng.random(m.n_layers) < 0.5
+    return Prices(scale, float(rng.random()), node, link, storage, forbidden)
 
 
 def lb_cost_of(inst, tree, model) -> np.ndarray:
     lb_lat, lb_en = pair_bounds(inst, tree, model)
     return request_cost(inst.weights, lb_lat, model.accuracy, lb_en)
+
+
+def fits_memory(inst, route) -> bool:
+    model = inst.models[route.model]
+    return all(model.segment_param_bytes(s.first, s.last) <= inst.node[s.node].memory_bytes
+               and model.segment_peak_activation(s.first, s.last) <= inst.node[s.node].ram_bytes for s in route.segments)
 
 
 def reduced_cost(inst, prices: Prices, route) -> float:
@@ -136,6 +144,9 @@ def reduced_cost(inst, prices: Prices, route) -> float:
         st = prices.storage.get((inst.node[seg.node].index, model.id))
         if st is not None:
             pen += float(st[seg.first : seg.last + 1].sum())
+        bad = prices.forbidden.get((inst.node[seg.node].index, model.id))
+        if bad is not None and bad[seg.first : seg.last + 1].any():
+            return np.inf
     return prices.scale * cost - prices.offset + pen
 
 
@@ -150,8 +161,13 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
         cs = candidate_routes(inst, d, respect_slo=False, respect_accuracy=False, prices=prices)
         bound = {(cs.models[int(m)].id, tree.nodes[int(t)]): float(lb) for lb, m, t in zip(cs.pair_lb, cs.pair_model, cs.pair_target)}
         floors = 0
+        scores = {c.route: c.score for c in cs.iterate()}
         for route in enumerate_routes(inst, d.index):
             rc = reduced_cost(inst, prices, route)
+            if route in scores:  # the block arithmetic (storage and forbidden layers included) agrees
+                assert scores[route] == pytest.approx(rc, rel=1e-9, abs=1e-12)
+            else:
+                assert rc == np.inf or not fits_memory(inst, route)
             lb = bound[(route.model, route.segments[-1].node)]
             assert lb <= rc + 1e-9 * max(1.0, abs(rc))
             t = tree.index[route.segments[-1].node]
