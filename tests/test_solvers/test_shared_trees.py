@@ -14,7 +14,7 @@ from helpers import instance_from_data, random_instance_data
 
 from placement import enumerate_routes, route_figures
 from placement.kernel import request_cost
-from solvers import candidates as cand_mod
+from solvers import price_bounds
 from solvers.candidates import OriginTree, Prices, _bound_keys, bound_keys, candidate_routes, origin_tree, pair_bounds
 
 
@@ -187,7 +187,7 @@ def test_priced_enumeration_unchanged_by_floor(tmp_path, seed, monkeypatch):
         stop = float(rng.choice([0.0, np.inf]))
         new = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         with monkeypatch.context() as mp:
-            mp.setattr(cand_mod, "priced_pair_bounds", lambda inst, tree, model, prices, lb_cost, k_max: prices.key_bound(lb_cost))
+            mp.setattr(price_bounds, "priced_pair_bounds", lambda inst, tree, model, prices, lb_cost, k_max: prices.key_bound(lb_cost))
             old = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         assert [c.score for c in new] == pytest.approx([c.score for c in old], rel=1e-12, abs=1e-15)
         groups_new, groups_old = {}, {}
