@@ -752,12 +752,16 @@ def candidate_routes(
     prices: Prices | None = None,
     residual: Residual | None = None,
     deadline: float | None = None,
+    stop: float = np.inf,
 ) -> CandidateSet:
     """Routes of ``demand`` ending at one of ``targets`` (default: any reachable
     node), with at most ``max_segments`` segments, whose segments fit their
     nodes' parameter and activation memory, meeting the accuracy floor and the
     SLO unless told otherwise; iterate for the best score (cost, or reduced
-    cost under ``prices``) first.
+    cost under ``prices``) first. With ``stop`` (the ``stop`` the caller will
+    pass to :meth:`CandidateSet.iterate`), the costlier pricing bounds are only
+    computed for pairs whose coarse bound is below it (the others are never
+    expanded then); the routes are the same.
     """
     from . import price_bounds  # imports this module
 
@@ -777,7 +781,7 @@ def candidate_routes(
             keep &= allowed
         idx = np.flatnonzero(keep)
         lb_cost = request_cost(instance.weights, lb_lat, model.accuracy, lb_en)
-        lb_key = lb_cost[idx] if prices is None else price_bounds.priced_pair_bounds(instance, tree, model, prices, lb_cost, k_max)[idx]
+        lb_key = lb_cost[idx] if prices is None else price_bounds.priced_pair_bounds(instance, tree, model, prices, lb_cost, k_max, slo, stop)[idx]
         lbs.append(lb_key)
         mids.append(np.full(len(idx), mi))
         tgts.append(idx)

@@ -18,7 +18,8 @@ from placement.kernel import SOLVER_RTOL, within
 from .candidates import OriginTree, Prices, _cum_forbidden, _cum_prices, bound_keys, hop_take, pair_bounds
 
 
-def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray, k_max: int) -> np.ndarray:
+def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray, k_max: int, slo: float | None = None,
+                       stop: float = np.inf) -> np.ndarray:
     """Per tree node ``t``: a lower bound on the reduced cost of every route of
     ``model`` whose last computing node is ``t``, under ``prices``.
 
@@ -54,10 +55,14 @@ def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, price
     away = tree.depth > 0
     rest = float(send.min()) * (p_fwd - np.where(away, p_fwd[tree.first], 0.0)) + float(model.out_bytes[-1]) * p_back + np.where(away, node_pen * last, 0.0)
     out = base + (gain[inverse] + np.maximum(rest, 0.0)) * (1.0 - 1e-9)
-    return np.maximum(out, _last_segment_bound(instance, tree, model, prices, base, key_base, key_hop, inverse, k_max))
+    need = out < stop  # the finer bound only where the coarse one could let the pair be expanded
+    if not need.any():
+        return out
+    return np.maximum(out, _last_segment_bound(instance, tree, model, prices, base, key_base, key_hop, inverse, k_max, slo, need))
 
 
-def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, prices: Prices, base: np.ndarray, key_base: np.ndarray, key_hop: np.ndarray, inverse: np.ndarray, k_max: int) -> np.ndarray:
+def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, prices: Prices, base: np.ndarray, key_base: np.ndarray, key_hop: np.ndarray, inverse: np.ndarray, k_max: int,
+                        slo: float | None, need: np.ndarray) -> np.ndarray:
     """The bound of :func:`priced_pair_bounds` with the last segment on ``t`` itself.
 
     A route ending at ``t`` (not the origin) computes a suffix ``c2..n-1`` of the
@@ -105,18 +110,29 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
     out = np.full(len(tree.nodes), -np.inf)
     pl = hop_take(prices.link, tree.hop_fwd, 0.0)
     for deep in (False, True):
-        sel = np.flatnonzero(tree.depth >= 2) if deep else np.flatnonzero(tree.depth == 1)
+        sel = np.flatnonzero(need & ((tree.depth >= 2) if deep else (tree.depth == 1)))
         if not len(sel):
             continue
         k = inverse[sel]
         t_tail = tail[tree.dev[sel]]
         li = tree.hop_inv[sel][:, None]
+        mid = tree.d_inv[sel] - tree.first_inv[sel] - (tree.hop_inv[sel] if deep else 0.0)
+        rest_lat = (smallest * np.maximum(mid, 0.0) + result * tree.d_inv[sel] + 2 * tree.d_lat[sel])[:, None]
         if deep:
-            x = a * (prefix[k] + t_tail + send[None, :] * li) + node_pen[sel][:, None] * t_tail + pl[sel][:, None] * send[None, :] + h_min[k]
+            x = a * (prefix[k] + t_tail + send[None, :] * li) + node_pen[sel][:, None] * t_tail + pl[sel][:, None] * send[None, :]
+            if slo is not None and k_max == 2:  # each of the two shapes only where its latency can meet the SLO
+                lat_t = t_tail + send[None, :] * li + rest_lat
+                lat_own = head[None, :n] + send[None, :] * fi[k][:, None] + lat_t  # origin computes 0..c-1, t the rest
+                lat_mid = prefix[k] + send[0] * fi[k][:, None] + lat_t  # one node between computes 0..c-1
+                x = np.minimum(np.where(_meets(lat_own, slo), x + h[k], np.inf), np.where(_meets(lat_mid, slo), x + h[k][:, :1], np.inf))
+            else:
+                x = x + h_min[k]
         else:  # t is the first hop: no layers between, c1 = c2
             x = a * (head[None, :n] + t_tail + send[None, :] * li) + (node_pen[0] * head[None, :n] + pl[sel][:, None] * send[None, :]) + node_pen[sel][:, None] * t_tail
             if k_max <= 1:
                 x[:, 1:] = np.inf
+            if slo is not None and k_max <= 2:
+                x = np.where(_meets(head[None, :n] + t_tail + send[None, :] * li + rest_lat, slo), x, np.inf)
         tail_ok = within(tail_params[None, :], tree.mem[sel][:, None], SOLVER_RTOL) & within(tail_peak[None, :], tree.ram[sel][:, None], SOLVER_RTOL)
         if not deep:
             tail_ok &= origin_ok[None, :]
@@ -126,11 +142,15 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
                 x[rows] = np.where((cb[n] - cb[:n])[None, :] > 0, np.inf, x[rows] + (cs[n] - cs[:n])[None, :])
         x = np.where(tail_ok, x, np.inf).min(axis=1)
         finite = np.isfinite(x)
-        mid = tree.d_inv[sel] - tree.first_inv[sel] - (tree.hop_inv[sel] if deep else 0.0)
         links = smallest * (p_fwd[sel] - p1[k] - (pl[sel] if deep else 0.0))
         val = base[sel] - a * lb_lat[sel] + a * (smallest * np.maximum(mid, 0.0) + result * tree.d_inv[sel] + 2 * tree.d_lat[sel]) + x + np.maximum(links, 0.0) + result * p_back[sel]
         out[sel] = np.where(finite, val - 1e-9 * (np.abs(base[sel]) + a * lb_lat[sel] + np.abs(np.where(finite, x, 0.0))), np.inf)
     return out
+
+
+def _meets(latency_lb: np.ndarray, slo: float) -> np.ndarray:
+    """Where a latency lower bound (shaved against rounding) does not exceed the SLO."""
+    return latency_lb * (1.0 - 1e-9) <= slo
 
 
 def _storage_by_node(prices: Prices, model: Model) -> dict[int, tuple[np.ndarray, np.ndarray]]:

@@ -150,9 +150,11 @@ def reduced_cost(inst, prices: Prices, route) -> float:
     return prices.scale * cost - prices.offset + pen
 
 
-@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("seed", range(24))
 def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
     data = random_instance_data(seed, nodes=5 + seed % 3, max_segments=1 + seed % 3, layers=4, tight=seed >= 5)
+    for i, dem in enumerate(data["demand"]):  # SLOs that bind for some routes
+        dem["max_latency_s"] = [0.02, 0.05, 0.1, 0.3][(seed + i) % 4]
     inst = instance_from_data(data, tmp_path)
     rng = np.random.default_rng(seed)
     for d in inst.demands:
@@ -160,6 +162,8 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
         tree = origin_tree(inst, d.origin)
         cs = candidate_routes(inst, d, respect_slo=False, respect_accuracy=False, prices=prices)
         bound = {(cs.models[int(m)].id, tree.nodes[int(t)]): float(lb) for lb, m, t in zip(cs.pair_lb, cs.pair_model, cs.pair_target)}
+        with_slo = candidate_routes(inst, d, respect_accuracy=False, prices=prices)  # bounds may use the SLO
+        bound_slo = {(with_slo.models[int(m)].id, tree.nodes[int(t)]): float(lb) for lb, m, t in zip(with_slo.pair_lb, with_slo.pair_model, with_slo.pair_target)}
         floors = 0
         scores = {c.route: c.score for c in cs.iterate()}
         for route in enumerate_routes(inst, d.index):
@@ -171,6 +175,8 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
             lb = bound[(route.model, route.segments[-1].node)]
             if fits_memory(inst, route):  # bounds hold for the routes the search keeps
                 assert lb <= rc + 1e-9 * max(1.0, abs(rc))
+                if route_figures(inst, route).latency_s <= d.max_latency_s:
+                    assert bound_slo[(route.model, route.segments[-1].node)] <= rc + 1e-9 * max(1.0, abs(rc))
             t = tree.index[route.segments[-1].node]
             floors += lb > prices.key_bound(lb_cost_of(inst, tree, inst.models[route.model]))[t] + 1e-12
         assert floors > 0  # the price terms are exercised
@@ -186,8 +192,9 @@ def test_priced_enumeration_unchanged_by_floor(tmp_path, seed, monkeypatch):
         prices = random_prices(inst, rng, float(rng.choice([0.5, 2.0])))
         stop = float(rng.choice([0.0, np.inf]))
         new = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
+        assert [c.route for c in candidate_routes(inst, d, prices=prices, stop=stop).iterate(stop=stop)] == [c.route for c in new]
         with monkeypatch.context() as mp:
-            mp.setattr(price_bounds, "priced_pair_bounds", lambda inst, tree, model, prices, lb_cost, k_max: prices.key_bound(lb_cost))
+            mp.setattr(price_bounds, "priced_pair_bounds", lambda inst, tree, model, prices, lb_cost, k_max, slo=None, stop=np.inf: prices.key_bound(lb_cost))
             old = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         assert [c.score for c in new] == pytest.approx([c.score for c in old], rel=1e-12, abs=1e-15)
         groups_new, groups_old = {}, {}
