@@ -2,19 +2,20 @@
 
 Building the XL instance (11,337 nodes, 10,240 classes) and running
 ``relax`` on it takes longer than a shared 2-core host allows, so this
-measures the phases on an evenly spaced sample of classes, in CPU seconds
+measures the phases on a sample of classes (evenly spaced blocks of
+``--block`` consecutive classes: the devices under one access point, which
+share its re-rooted origin tree as they do in a whole pass), in CPU seconds
 (robust to other jobs on the host), and extrapolates linearly to all
 classes: the initial routes (the cheapest routes of each class), one
 relaxation over the sample's routes (every class present, the unsampled
 ones served by their artificial), and one pricing pass (route generation
-with that relaxation's prices). Each pass over the classes builds the
-class's origin tree and per-model pair bounds again (trees are kept in a
-bounded memo, far smaller than 10,240 trees), so every pricing round costs
-about as much as the initial pass. Peak memory is the process's.
+with that relaxation's prices). Trees are kept in a bounded memo, far
+smaller than 10,240 trees, so every pass builds them again (one Dijkstra
+per access point, a re-rooting per device). Peak memory is the process's.
 
 Usage::
 
-    python benchmarks/xl_phases.py [--size XL] [--sample 500]
+    python benchmarks/xl_phases.py [--size XL] [--sample 500] [--block 10]
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="XL")
     ap.add_argument("--sample", type=int, default=500)
+    ap.add_argument("--block", type=int, default=10, help="consecutive classes per sampled block (10: the devices of one access point, which share its tree)")
     args = ap.parse_args()
     c0 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,7 +59,8 @@ def main() -> None:
     print(f"{args.size}: {len(inst.nodes)} nodes, {C} classes; instance built in {time.process_time() - c0:.1f} CPU s, peak {peak_gb():.2f} GB", flush=True)
     _, opts = prepare(inst, "relax", "static", None, 0.02, None, 0, False, {})
     rx = Relax(inst, opts)
-    sample = list(range(0, C, max(1, C // args.sample)))[: args.sample]
+    blocks = max(1, args.sample // args.block)
+    sample = [c for start in range(0, C, max(args.block, C // blocks))[:blocks] for c in range(start, min(C, start + args.block))]
     prof = cProfile.Profile()
     c0 = time.process_time()
     prof.enable()
@@ -73,14 +76,15 @@ def main() -> None:
     prof.disable()
     per = (time.process_time() - c0) / len(sample)
     st = pstats.Stats(prof)
-    parts = {name: 0.0 for name in ("__init__", "pair_bounds", "_shortest_tree")}
+    parts = {name: 0.0 for name in ("__init__", "reroot", "pair_bounds", "_shortest_tree")}
     for (file, _line, fn), (_cc, _nc, _tt, ct, _) in st.stats.items():
-        if file.endswith("candidates.py") and fn in ("__init__", "pair_bounds"):
+        if file.endswith("candidates.py") and fn in ("__init__", "reroot", "pair_bounds"):
             parts[fn] += ct
         if fn == "_shortest_tree":
             parts[fn] += ct
     print(f"initial routes: {per * 1e3:.1f} CPU ms per class over {len(sample)} classes -> {per * C:.0f} CPU s for all {C};"
           f" of which origin trees {parts['__init__'] / len(sample) * 1e3:.1f} ms (shortest-path tree {parts['_shortest_tree'] / len(sample) * 1e3:.1f} ms),"
+          f" re-rooted leaf trees {parts['reroot'] / len(sample) * 1e3:.1f} ms,"
           f" pair bounds {parts['pair_bounds'] / len(sample) * 1e3:.1f} ms per class; trees kept {len(inst.topology.trees)}, {inst.topology.trees.nbytes / 1e9:.2f} GB;"
           f" peak {peak_gb():.2f} GB", flush=True)
     from solvers.relax_model import RelaxModel

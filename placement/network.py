@@ -74,6 +74,7 @@ class Network:
 
         self.ids: list[str] = list(self.graph.nodes)
         self.pos: dict[str, int] = {n: i for i, n in enumerate(self.ids)}
+        self.id_array = np.array(self.ids, dtype=object)  # ids for fast fancy indexing
         self._eu = np.array([self.pos[l.u] for l in self.links] + [self.pos[l.v] for l in self.links], dtype=np.int64)
         self._ev = np.array([self.pos[l.v] for l in self.links] + [self.pos[l.u] for l in self.links], dtype=np.int64)
         self._ew = np.array([l.latency_s for l in self.links] * 2, dtype=float)
@@ -95,6 +96,7 @@ class Network:
         self._arrays = Memo(max_bytes=512 << 20)
         self._reach = Memo(max_bytes=256 << 20)
         self._paths = Memo(max_bytes=128 << 20)
+        self._margins = Memo()  # per source: see _reroot_margin (one float each)
 
     # -- paths -----------------------------------------------------------------
     def tree_arrays(self, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -179,6 +181,54 @@ class Network:
                 if w not in queued:
                     queued.add(w)
                     heapq.heappush(heap, (float(dist[w]), int(self.id_rank[w]), w))
+
+    def reroot_parent(self, leaf: str) -> str | None:
+        """The neighbour whose shortest-path tree, re-rooted at ``leaf``, is exactly
+        ``leaf``'s own tree; None when that is not certain.
+
+        ``leaf`` must have a single link, of latency ``L > 0``, to a node ``a``
+        that has other links;
+        then every path from ``leaf`` is ``leaf`` followed by a path from ``a``
+        and distances shift by ``L``. The rule of :meth:`tree_arrays` gives the
+        same tree from both sources when ``a``'s tree has no ties at all (every
+        node has a single tight incoming link, none between equally distant
+        nodes) and every other link stays clearly non-tight after the shift
+        (slack above twice the 1e-12 tolerance, far above rounding). The caller
+        still checks that the shifted distances keep the settling order (see
+        :meth:`solvers.candidates.OriginTree.reroot`).
+        """
+        if self.graph.degree(leaf) != 1:
+            return None
+        (a,) = self.graph.neighbors(leaf)
+        if self.graph.degree(a) < 2:  # a two-node component: nothing to share (and no cycle of re-rootings)
+            return None
+        lat = self._link_of[(leaf, a)].latency_s
+        if not 0.0 < lat < self._reroot_margin(a):
+            return None
+        return a
+
+    def _reroot_margin(self, a: str) -> float:
+        """Largest link latency ``L`` by which ``a``'s distances may shift without a
+        link changing tightness (0 when ``a``'s tree has ties)."""
+
+        def build() -> float:
+            dist, pred = self.tree_arrays(a)
+            s = self.pos[a]
+            eu, ev, ew = self._eu, self._ev, self._ew
+            cand = dist[eu] + ew
+            finite = np.isfinite(cand)
+            tight = finite & np.isclose(cand, dist[ev], rtol=_REL_TOL, atol=0.0) & (ev != s)
+            counts = np.bincount(ev[tight], minlength=len(self.ids))
+            if np.any(tight & (dist[eu] >= dist[ev])) or np.any(counts > 1) or np.any(pred[ev[tight]] != eu[tight]):
+                return 0.0
+            other = finite & ~tight
+            if not np.any(other):
+                return np.inf
+            slack = cand[other] - dist[ev[other]]
+            # clearly non-tight after a shift by L: slack > 2e-12 * (L + cand)
+            return float(np.min(slack / (2 * _REL_TOL) - cand[other]))
+
+        return self._margins.get(a, build)
 
     def reachable(self, source: str) -> dict[str, float]:
         """Nodes reachable from ``source`` with their path latency in seconds."""

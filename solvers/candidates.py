@@ -59,8 +59,9 @@ class OriginTree:
         reach = np.flatnonzero(np.isfinite(dist))
         order = reach[np.lexsort((net.id_rank[reach], dist[reach]))]
         self.origin = origin
-        self.nodes = [net.ids[p] for p in order]
-        self.index = {n: i for i, n in enumerate(self.nodes)}
+        self.positions = order  # network position of each tree node
+        self.nodes = net.id_array[order].tolist()
+        self._index: dict[str, int] | None = None
         size = len(self.nodes)
         tpos = np.full(len(net.ids), -1, dtype=np.int64)
         tpos[order] = np.arange(size)
@@ -113,6 +114,88 @@ class OriginTree:
         self.hop_fwd = np.concatenate([[-1], dirs]).astype(np.int64)
         self.hop_back = np.concatenate([[-1], dirs ^ 1]).astype(np.int64)
         self.memo = Memo()  # derived per-tree tables: pair bounds per model, the path matrix
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Tree index of each node id (built on first use)."""
+        if self._index is None:
+            self._index = dict(zip(self.nodes, range(len(self.nodes))))
+        return self._index
+
+    @classmethod
+    def reroot(cls, instance: Instance, parent: OriginTree, leaf: str) -> OriginTree | None:
+        """The tree of ``leaf`` (a node whose only link goes to ``parent``'s origin)
+        from ``parent``'s tree: ``leaf`` moved to the root, one hop above the rest.
+
+        Call only when :meth:`placement.network.Network.reroot_parent` names
+        ``parent.origin`` for ``leaf`` (the link structure is then that of
+        ``leaf``'s own Dijkstra). Returns None when the shifted distances would
+        settle nodes in another order (near-ties reordered by rounding), so the
+        caller builds ``leaf``'s own tree instead; otherwise the result equals
+        ``OriginTree(instance, leaf)`` array for array (tested).
+        """
+        net = instance.network
+        a = parent.origin
+        pos = parent.index[leaf]
+        size = len(parent.nodes)
+        perm = np.concatenate([[pos], np.delete(np.arange(size), pos)])
+        remap = np.empty(size, dtype=np.int64)  # parent's index -> new index
+        remap[perm] = np.arange(size)
+        t = cls.__new__(cls)
+        t.origin = leaf
+        t.positions = parent.positions[perm]
+        t.depth = parent.depth[perm] + 1
+        t.depth[0] = 0
+        width = max(int(t.depth.max(initial=0)), 1)
+        up = parent.parent[perm]
+        t.parent = np.where(up >= 0, remap[np.maximum(up, 0)], 0)
+        t.parent[0] = -1
+        hop = parent.hop_fwd[perm]
+        hop[0] = -1
+        hop[1] = net.direction_index(leaf, a)
+        t.hop_fwd = hop
+        t._dirs = hop[1:]
+        t.hop_back = np.concatenate([[-1], t._dirs ^ 1]).astype(np.int64)
+        first = net.dir_bandwidth[hop[1]]
+        t.hop_inv = parent.hop_inv[perm]
+        t.hop_lat = parent.hop_lat[perm]
+        t.hop_epb = parent.hop_epb[perm]
+        t.hop_bw = parent.hop_bw[perm]
+        t.hop_inv[:2] = (0.0, 1.0 / first)
+        t.hop_lat[:2] = (0.0, net.dir_latency[hop[1]])
+        t.hop_epb[:2] = (0.0, net.dir_energy[hop[1]])
+        t.hop_bw[:2] = (np.inf, first)
+        t.d_inv = _level_sums(t.depth, t.parent, t.hop_inv)
+        t.d_lat = _level_sums(t.depth, t.parent, t.hop_lat)
+        # the leaf's own tree settles nodes by (distance, id): the shifted order must agree
+        rank = net.id_rank[t.positions]
+        if np.any(t.d_lat[t.parent[1:]] >= t.d_lat[1:]) or np.any((t.d_lat[1:] < t.d_lat[:-1]) | ((t.d_lat[1:] == t.d_lat[:-1]) & (rank[1:] < rank[:-1]))):
+            return None
+        t.d_en = _level_sums(t.depth, t.parent, t.hop_epb)
+        t.nodes = net.id_array[t.positions].tolist()
+        t._index = None
+        t.devices, t.power = parent.devices, parent.power
+        t.node_idx = parent.node_idx[perm]
+        t.dev = parent.dev[perm]
+        t.mem = parent.mem[perm]
+        t.ram = parent.ram[perm]
+        t.first = np.ones(size, dtype=np.int64)
+        t.first[0] = 0
+        bit = np.int64(1) << t.dev[0]
+        t.mask = parent.mask[perm] | bit
+        t.mask[0] = bit
+        t.anc = np.full((size, width), -1, dtype=np.int64)
+        old = parent.anc[perm][:, : width - 1]
+        t.anc[:, 1 : 1 + old.shape[1]] = np.where(old >= 0, remap[np.maximum(old, 0)], -1)
+        t.anc[1:, 0] = 0
+        t.anc[0] = -1
+        t.first_inv = np.where(t.depth > 0, t.hop_inv[t.first], 0.0)
+        rows, cols = np.nonzero(t.anc >= 0)
+        t._pair_t = rows
+        t._pair_a = t.anc[rows, cols]
+        t.memo = Memo()
+        t.memo.get("bound_keys", lambda: _rerooted_keys(parent, perm, bit))
+        return t
 
     def path_min(self, per_hop: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Minimum of ``per_hop[j]`` (the hop from j's parent into j) over the hops
@@ -198,6 +281,10 @@ class Prices:
     def key_bound(self, lb_cost: np.ndarray) -> np.ndarray:
         """Lower bound on the reduced cost given a lower bound on the cost."""
         return self.scale * lb_cost - self.offset
+
+    def nonnegative(self) -> bool:
+        """Whether every node, link and storage price is >= 0 (penalties of capacity rows)."""
+        return self.memo.get("nonnegative", lambda: bool(np.all(self.node >= 0) and np.all(self.link >= 0) and all(np.all(v >= 0) for v in self.storage.values())))
 
 
 @dataclass
@@ -350,6 +437,16 @@ def _fits_residual(res: Residual, tree: OriginTree, model: Model, prev, cur, t, 
     ok &= within(need, res.memory[nodes][:, None], SOLVER_RTOL)
 
 
+def _level_sums(depth: np.ndarray, parent: np.ndarray, per_hop: np.ndarray) -> np.ndarray:
+    """Sum of a per-hop figure along the path from the root to every node, added
+    level by level in the order :class:`OriginTree` uses (bit for bit the same sums)."""
+    out = per_hop.copy()
+    for d in range(2, int(depth.max(initial=0)) + 1):
+        level = np.flatnonzero(depth == d)
+        out[level] += out[parent[level]]
+    return out
+
+
 def _path_sums(tree: OriginTree, per_hop: np.ndarray) -> np.ndarray:
     """Sum of a per-hop figure along the path from the origin to every node."""
     out = per_hop.copy()
@@ -364,17 +461,28 @@ def _storage_penalty(prices: Prices, tree: OriginTree, model: Model, cur: np.nda
     """Add the storage prices of segments [lo, hi) computed at tree nodes ``cur``."""
     if not prices.storage and not prices.forbidden:
         return
-    for i in np.unique(cur):
-        key = (int(tree.node_idx[i]), model.id)
-        rows = cur == i
-        pen = prices.storage.get(key)
-        if pen is not None:
-            cs = np.concatenate([[0.0], np.cumsum(pen)])
-            out[rows] += (cs[hi] - cs[lo])[None, :]
-        bad = prices.forbidden.get(key)
-        if bad is not None:
-            cb = np.concatenate([[0], np.cumsum(bad.astype(np.int64))])
-            out[rows] += np.where(cb[hi] - cb[lo] > 0, np.inf, 0.0)[None, :]
+    uniq, inv = np.unique(cur, return_inverse=True)
+    inv = inv.ravel()
+    keys = [(int(v), model.id) for v in tree.node_idx[uniq]]
+    for table, cumulative in ((prices.storage, _cum_prices), (prices.forbidden, _cum_forbidden)):
+        has = np.array([k in table for k in keys], dtype=bool)
+        if not has.any():
+            continue
+        cum = np.zeros((len(uniq), model.n_layers + 1))
+        for j in np.flatnonzero(has):
+            cum[j] = cumulative(table[keys[j]])
+        rows = has[inv]
+        sel = cum[inv[rows]]
+        add = sel[:, hi] - sel[:, lo]
+        out[rows] += add if table is prices.storage else np.where(add > 0, np.inf, 0.0)
+
+
+def _cum_prices(pen: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(pen)])
+
+
+def _cum_forbidden(bad: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(bad.astype(np.int64))])
 
 
 @dataclass
@@ -506,35 +614,66 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     if ("bounds", model.id) in tree.memo:
         return tree.memo.get(("bounds", model.id), None)
     n = model.n_layers
-    lat = np.stack([model.latency(d) for d in tree.devices])  # (D, n)
-    energy = lat * tree.power[:, None]
     head = model.cum_latency(tree.devices[int(tree.dev[0])])  # origin computes layers < c
     send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])  # tensor entering layer c
     smallest = float(send.min())
     result = float(model.out_bytes[-1])
-    hops = tree.first.copy()
-    hops[0] = -1  # the origin itself: everything computed there
-    size = len(tree.nodes)
-    uniq, inverse = np.unique(tree.mask * (size + 1) + (hops + 1), return_inverse=True)
-    first_lat = np.empty(len(uniq))
-    first_en = np.empty(len(uniq))
-    for u, key in enumerate(uniq):
-        mask, hop = divmod(int(key), size + 1)
-        hop -= 1
-        rows = [d for d in range(len(tree.devices)) if int(mask) >> d & 1]
-        best = lat[rows].min(axis=0)
-        suffix = np.concatenate([np.cumsum(best[::-1])[::-1], [0.0]])  # suffix[c] = sum over l >= c
-        if hop < 0:
-            first_lat[u] = head[n]
-        else:
-            first_lat[u] = np.min(head[:n] + suffix[:n] + send * tree.first_inv[hop])
-        first_en[u] = energy[rows].min(axis=0).sum()
+    key_mask, key_hop, inverse = bound_keys(tree)
+    suffix, first_en = _mask_bounds(model, tree.devices, tree.power, key_mask)
+    base = head[:n] + suffix[:, :n]
+    first_lat = np.where(key_hop < 0, head[n], np.min(base + send * tree.first_inv[np.maximum(key_hop, 0)][:, None], axis=1))
+    tree.memo.get(("key_base", model.id), lambda: (base, first_lat))
     inverse = inverse.ravel()
     lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
     out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
     tree.memo.get(("bounds", model.id), lambda: out)
     instance.topology.trees.resize(tree.origin)
     return out
+
+
+def _mask_bounds(model: Model, devices: list, power: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per device-type mask (a set of types on a path): the sum of the fastest
+    latency over layers ``c..n-1`` for every ``c`` (rows (U, n+1)), and the least
+    energy of all layers; kept per model, as every origin's tree uses them."""
+    names = tuple(d.name for d in devices)
+
+    def one(mask: int) -> tuple[np.ndarray, float]:
+        lat = model.cache.get(("latency_by_device", names), lambda: np.stack([model.latency(d) for d in devices]))  # (D, n)
+        energy = lat * power[:, None]
+        rows = [d for d in range(len(devices)) if mask >> d & 1]
+        best = lat[rows].min(axis=0)
+        return np.concatenate([np.cumsum(best[::-1])[::-1], [0.0]]), float(energy[rows].min(axis=0).sum())
+
+    got = [model.cache.get(("mask_bounds", names, m), lambda m=m: one(m)) for m in masks.tolist()]
+    return np.stack([g[0] for g in got]), np.array([g[1] for g in got])
+
+
+def bound_keys(tree: OriginTree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (device-type mask of the path, first hop) pairs of a tree's nodes
+    (the origin's hop is -1), and each node's pair: what :func:`pair_bounds` needs
+    besides the path sums, the same for every model."""
+    return tree.memo.get("bound_keys", lambda: _bound_keys(tree))
+
+
+def _bound_keys(tree: OriginTree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    hops = tree.first.copy()
+    hops[0] = -1  # the origin itself: everything computed there
+    size = len(tree.nodes)
+    uniq, inverse = np.unique(tree.mask * (size + 1) + (hops + 1), return_inverse=True)
+    mask, hop = np.divmod(uniq, size + 1)
+    return mask, hop - 1, inverse.ravel()
+
+
+def _rerooted_keys(parent: OriginTree, perm: np.ndarray, bit: np.int64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`bound_keys` of a re-rooted leaf tree from its parent's: every node but
+    the leaf has first hop 1 (the parent) and the parent's mask plus the leaf's type."""
+    p_mask, _, p_inverse = bound_keys(parent)
+    masks = np.concatenate([[bit], p_mask | bit])
+    hops = np.concatenate([[-1], np.ones(len(p_mask), dtype=np.int64)])
+    uniq, inv = np.unique(masks * 4 + (hops + 1), return_inverse=True)
+    mask, hop = np.divmod(uniq, 4)
+    inverse = np.concatenate([[inv[0]], inv[1:][p_inverse[perm[1:]]]])
+    return mask, hop - 1, inverse
 
 
 @dataclass
@@ -567,8 +706,23 @@ def _node_arrays(instance: Instance) -> NodeArrays:
 
 
 def origin_tree(instance: Instance, origin: str) -> OriginTree:
-    """The :class:`OriginTree` of ``origin``, kept in the topology's bounded tree memo."""
-    return instance.topology.trees.get(origin, lambda: OriginTree(instance, origin))
+    """The :class:`OriginTree` of ``origin``, kept in the topology's bounded tree memo.
+
+    A leaf origin (a device whose only link goes to its access point) gets its
+    access point's tree re-rooted (:meth:`OriginTree.reroot`) when the path rule
+    certainly gives the same tree, so the devices under one access point share
+    one Dijkstra; otherwise its own tree is built.
+    """
+
+    def build() -> OriginTree:
+        up = instance.network.reroot_parent(origin)
+        if up is not None:
+            tree = OriginTree.reroot(instance, origin_tree(instance, up), origin)
+            if tree is not None:
+                return tree
+        return OriginTree(instance, origin)
+
+    return instance.topology.trees.get(origin, build)
 
 
 def _routes_option() -> Option:
@@ -598,13 +752,19 @@ def candidate_routes(
     prices: Prices | None = None,
     residual: Residual | None = None,
     deadline: float | None = None,
+    stop: float = np.inf,
 ) -> CandidateSet:
     """Routes of ``demand`` ending at one of ``targets`` (default: any reachable
     node), with at most ``max_segments`` segments, whose segments fit their
     nodes' parameter and activation memory, meeting the accuracy floor and the
     SLO unless told otherwise; iterate for the best score (cost, or reduced
-    cost under ``prices``) first.
+    cost under ``prices``) first. With ``stop`` (the ``stop`` the caller will
+    pass to :meth:`CandidateSet.iterate`), the costlier pricing bounds are only
+    computed for pairs whose coarse bound is below it (the others are never
+    expanded then); the routes are the same.
     """
+    from . import price_bounds  # imports this module
+
     tree = origin_tree(instance, demand.origin)
     k_max = instance.max_segments if max_segments is None else max_segments
     slo = demand.max_latency_s * (1 + SOLVER_RTOL) if respect_slo else None
@@ -621,7 +781,7 @@ def candidate_routes(
             keep &= allowed
         idx = np.flatnonzero(keep)
         lb_cost = request_cost(instance.weights, lb_lat, model.accuracy, lb_en)
-        lb_key = lb_cost[idx] if prices is None else prices.key_bound(lb_cost[idx])
+        lb_key = lb_cost[idx] if prices is None else price_bounds.priced_pair_bounds(instance, tree, model, prices, lb_cost, k_max, slo, stop)[idx]
         lbs.append(lb_key)
         mids.append(np.full(len(idx), mi))
         tgts.append(idx)

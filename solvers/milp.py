@@ -111,7 +111,7 @@ class BranchAndPrice:
         out = []
         if prices is not None and self.forbidden:
             prices.forbidden = self._forbidden_arrays()
-        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls), deadline=self._clock()).iterate(stop=stop):
+        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls), deadline=self._clock(), stop=stop).iterate(stop=stop):
             out.append(column_from_candidate(self.inst, tree, cand, self.master.storage_nodes))
             if limit is not None and len(out) >= limit:
                 break
@@ -205,7 +205,7 @@ class BranchAndPrice:
         if self.forbidden:
             prices.forbidden = self._forbidden_arrays()
         out = []
-        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls), deadline=self._clock()).iterate(stop=-RC_TOL):
+        for cand in candidate_routes(self.inst, demand, prices=prices, targets=self.targets(cls), deadline=self._clock(), stop=-RC_TOL).iterate(stop=-RC_TOL):
             if cand.route in self.master.route_index:
                 continue  # in the pool already (e.g. blocked at this node)
             out.append((column_from_candidate(self.inst, tree, cand, self.master.storage_nodes), cand.score))

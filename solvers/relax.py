@@ -181,7 +181,7 @@ class Relax:
         """
         tree = origin_tree(self.inst, demand.origin)
         rc, first, cols = 0.0, None, []
-        for cand in candidate_routes(self.inst, demand, prices=prices).iterate(stop=0.0):
+        for cand in candidate_routes(self.inst, demand, prices=prices, stop=0.0).iterate(stop=0.0):
             rc = min(rc, cand.score)
             if cand.score >= -tol or (first is not None and cand.score > PRICE_DEPTH * first):
                 break
