@@ -274,6 +274,21 @@ class Master:
         objective is always recomputed from the column values and costs (the
         model's own figures), never taken from the solver's report.
         """
+        sol = self._solve_once(time_limit_s=time_limit_s, mip_gap=mip_gap)
+        troubled = (sol.optimal and not sol.has_solution) or (not sol.optimal and sol.status not in ("Infeasible", "Time limit reached"))
+        if troubled and not (self.integral_x or self.integral_y):
+            # HiGHS's warm dual simplex has ended an LP with 'Not Set' or 'Unknown' (after many
+            # column and bound changes): solve it again, cold, by primal simplex
+            strategy = self.h.getOptionValue("simplex_strategy")[1]
+            self.h.clearSolver()
+            self.h.setOptionValue("simplex_strategy", 4)  # primal
+            try:
+                sol = self._solve_once(time_limit_s=time_limit_s, mip_gap=mip_gap)
+            finally:
+                self.h.setOptionValue("simplex_strategy", strategy)
+        return sol
+
+    def _solve_once(self, *, time_limit_s: float | None, mip_gap: float | None) -> Solution:
         integral = self.integral_x or self.integral_y
         if integral:
             h = new_highs(self.verbose)

@@ -190,20 +190,10 @@ class CongestedBranchAndPrice(BranchAndPrice):
 
     # -- overridden steps ------------------------------------------------------------
     def _solve(self, **kw):
-        """As the base, but an LP that HiGHS calls optimal with a primal infeasibility just above its
-        tolerance, or ends with status 'Unknown' (both seen with the SLO rows' big-M coefficients), is
-        solved again, cold, by primal simplex."""
+        """As the base (whose master re-solves a troubled LP cold by primal simplex), but an LP that
+        HiGHS still calls optimal without a feasible solution (seen with the SLO rows' big-M
+        coefficients) is an error, never a plan."""
         sol = super()._solve(**kw)
-        m = self.master
-        troubled = (sol.optimal and not sol.has_solution) or (not sol.optimal and sol.status not in ("Infeasible", "Time limit reached"))
-        if troubled and not (m.integral_x or m.integral_y):
-            strategy = m.h.getOptionValue("simplex_strategy")[1]
-            m.h.clearSolver()
-            m.h.setOptionValue("simplex_strategy", 4)  # primal
-            try:
-                sol = super()._solve(**kw)
-            finally:
-                m.h.setOptionValue("simplex_strategy", strategy)
         if sol.optimal and not sol.has_solution:
             raise SolverError(f"milp (queueing ps): HiGHS reported '{sol.status}' without a feasible solution (numerical trouble)")
         return sol

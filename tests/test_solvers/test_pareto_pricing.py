@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import contested_instance_data, instance_from_data, random_instance_data
+from helpers import ROOT, contested_instance_data, instance_from_data, random_instance_data
 from pareto_oracles import enumerated_front
 
 from placement import evaluate
@@ -169,3 +169,14 @@ def test_splittable_priced_points_match_the_complete_pool_and_are_certified_by_t
     assert len(certified)
     for f in certified:
         assert np.any(np.all(np.isclose(full.F, f, rtol=1e-5, atol=1e-12), axis=1)), f  # a continuum: within the solves' tolerances
+
+
+def test_three_objective_grid_on_idn10_survives_a_troubled_warm_lp():
+    """HiGHS's warm dual simplex ended one of these LPs with status 'Not Set'; the master re-solves it cold."""
+    from placement import load_instance
+
+    inst = load_instance(ROOT / "instances" / "idn-10.yaml")
+    front = pareto(inst, "epsilon", ["latency", "energy", "network"], points=4)
+    assert len(front.points) >= 4
+    for p in front.points:
+        assert evaluate(inst, p.plan).feasible
