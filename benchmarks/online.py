@@ -79,7 +79,8 @@ def main() -> None:
     ap.add_argument("--policies", default=",".join(POLICIES))
     ap.add_argument("--memory-fraction", type=float, default=0.15)
     ap.add_argument("--update", type=float, default=0.0, help="update cost per byte (0 = none)")
-    ap.add_argument("--resources", action="store_true", help="add a congested-access resource trace")
+    ap.add_argument("--resources", nargs="?", const="congested-access", default=None, choices=["congested-access", "peak-hours", "slow-edge"],
+                    help="add a resource trace of this kind (default when given alone: congested-access)")
     ap.add_argument("--requests", type=float, default=200.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", default=None, help="folder for generated instances (default: a temporary one)")
@@ -97,7 +98,7 @@ def main() -> None:
             inst = tightened(load_instance(src), args.memory_fraction, args.update, folder)
             for kind in args.kinds.split(","):
                 tr = generate_demand_trace(inst, kind, T, args.seed, args.requests)
-                res = generate_resource_trace(inst, "congested-access", T, args.seed) if args.resources else None
+                res = generate_resource_trace(inst, args.resources, T, args.seed) if args.resources else None
                 st = prepare(inst, tr, res)
                 h = None if args.no_hindsight else hindsight_costs(st, [max(1, T // 10), max(1, T // 2), T])
                 for pol in args.policies.split(","):
@@ -111,7 +112,7 @@ def main() -> None:
                                 + [f"{1e3 * s.mean_update_time_s:.3g}", f"{1e3 * s.max_update_time_s:.3g}", fmt_bytes(s.fetched_bytes), f"{os.getloadavg()[0]:.1f}"])
                     print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     head = ["instance", "trace", "policy", "cost/hindsight", "regret/t @T/10", "@T/2", "@T", "update_ms", "max_ms", "fetched", "load"]
-    print(f"T = {T} slots, {args.requests:g} requests/slot, memory fraction {args.memory_fraction:g}, update {args.update:g}/byte, resources: {'congested-access' if args.resources else 'none'}; costs estimated, times measured; {load_note()}")
+    print(f"T = {T} slots, {args.requests:g} requests/slot, memory fraction {args.memory_fraction:g}, update {args.update:g}/byte, resources: {args.resources or 'none'}; costs estimated, times measured; {load_note()}")
     print(table(head, rows, "lllrrrrrrrr"))
 
 

@@ -7,6 +7,7 @@ import sys
 
 from .cliargs import method_options
 from .errors import InputError
+from .generate.traces import RESOURCE_KINDS
 
 
 def add_trace_parser(sub) -> None:
@@ -22,9 +23,9 @@ def add_trace_parser(sub) -> None:
     g.add_argument("--period", type=int, help="diurnal period in slots (default T/4)")
     g.add_argument("--out", "-o", required=True, metavar="TRACE.csv")
     g.set_defaults(func=_cmd_generate)
-    r = kinds.add_parser("resources", help="a resource trace: congested-access or slow-edge")
+    r = kinds.add_parser("resources", help="a resource trace: congested-access, peak-hours or slow-edge")
     r.add_argument("instance", metavar="INSTANCE")
-    r.add_argument("kind", metavar="KIND", choices=["congested-access", "slow-edge"])
+    r.add_argument("kind", metavar="KIND", choices=list(RESOURCE_KINDS))
     r.add_argument("--slots", type=int, required=True, metavar="T")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--factor", type=float, help="bandwidth or speed factor while degraded (default 0.2 / 0.5)")

@@ -20,8 +20,12 @@ Demand kinds (``requests`` = mean requests per slot over all pairs):
 
 Resource kinds: ``congested-access`` (the uplink of an access-tier node,
 both directions, at ``factor`` x its bandwidth during the busy quarter of
-every ``period`` slots) and ``slow-edge`` (an edge-tier node at ``factor`` x
-its speed from slot T/2 on).
+every ``period`` slots), ``peak-hours`` (the uplinks of *every* access-tier
+node, both directions, at ``factor`` x their bandwidth during the busy
+quarter of every period: an evening peak across the whole access network)
+and ``slow-edge`` (an edge-tier node at ``factor`` x its speed from slot T/2
+on). ``factor`` defaults to 0.2 for the link kinds and 0.5 for
+``slow-edge``; ``period`` to T/4.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from ..instance import Instance
 from ..traces import DemandTrace, ResourceEvent, ResourceTrace
 
 DEMAND_KINDS = ("stationary", "shifting", "diurnal", "shot-noise", "adversarial")
-RESOURCE_KINDS = ("congested-access", "slow-edge")
+RESOURCE_KINDS = ("congested-access", "peak-hours", "slow-edge")
 
 
 def _pairs(instance: Instance) -> list[tuple[str, str]]:
@@ -103,12 +107,20 @@ def generate_demand_trace(instance: Instance, kind: str, n_slots: int, seed: int
     return DemandTrace(tuple(pairs), counts, f"{kind} (seed {seed}, {n_slots} slots, {requests:g} requests/slot)")
 
 
+def _uplink(instance: Instance, node: str) -> str:
+    """The first hop of ``node``'s path toward the nearest cloud-tier node (else its first neighbour)."""
+    reach = instance.network.reachable(node)
+    clouds = sorted((d, n) for n, d in reach.items() if instance.node[n].tier == "cloud")
+    path = instance.path(node, clouds[0][1]) if clouds else None
+    return path[1] if path and len(path) > 1 else sorted(instance.network.graph.neighbors(node))[0]
+
+
 def generate_resource_trace(instance: Instance, kind: str, n_slots: int, seed: int = 0, factor: float | None = None, period: int | None = None) -> ResourceTrace:
     """Generate a resource trace of ``kind`` (see the module docstring)."""
     if kind not in RESOURCE_KINDS:
         raise InputError(f"unknown resource trace kind '{kind}'; known: {', '.join(RESOURCE_KINDS)}")
     rng = np.random.default_rng(seed)
-    tier = "access" if kind == "congested-access" else "edge"
+    tier = "edge" if kind == "slow-edge" else "access"
     cands = [n.id for n in instance.nodes if n.tier == tier]
     if not cands:
         raise InputError(f"resource trace '{kind}': the instance has no node of tier '{tier}'")
@@ -119,18 +131,15 @@ def generate_resource_trace(instance: Instance, kind: str, n_slots: int, seed: i
     else:
         f = 0.2 if factor is None else factor
         per = period or max(4, n_slots // 4)
-        # the uplink: the first hop of the target's path toward the nearest cloud-tier node (else any neighbour)
-        reach = instance.network.reachable(target)
-        clouds = sorted((d, n) for n, d in reach.items() if instance.node[n].tier == "cloud")
-        path = instance.path(target, clouds[0][1]) if clouds else None
-        nxt = path[1] if path and len(path) > 1 else sorted(instance.network.graph.neighbors(target))[0]
+        congested = cands if kind == "peak-hours" else [target]
+        uplink = {node: _uplink(instance, node) for node in congested}
         for start in range(0, n_slots, per):
             busy_from, busy_to = start + per // 2, start + per // 2 + max(1, per // 4)
-            for a, b in ((target, nxt), (nxt, target)):
-                if busy_from < n_slots:
-                    events.append(ResourceEvent(busy_from, "link", f"{a}->{b}", f))
-            for a, b in ((target, nxt), (nxt, target)):
-                if busy_to < n_slots:
-                    events.append(ResourceEvent(busy_to, "link", f"{a}->{b}", 1.0))
+            for node, nxt in uplink.items():
+                for slot, value in ((busy_from, f), (busy_to, 1.0)):
+                    if slot < n_slots:
+                        events.extend(ResourceEvent(slot, "link", f"{a}->{b}", value) for a, b in ((node, nxt), (nxt, node)))
         events.sort(key=lambda e: e.slot)
+        if kind == "peak-hours":
+            target = f"{len(congested)} access uplinks"
     return ResourceTrace(tuple(events), f"{kind} (seed {seed}, {n_slots} slots, {target})")

@@ -90,3 +90,26 @@ def test_resource_generators(tmp_path, inst):
     c = generate_resource_trace(inst, "congested-access", 100) if any(n.tier == "access" for n in inst.nodes) else None
     assert c is None
     assert read_resource_trace(tmp_path / "r.csv", set(inst.node), dirs).events == r.events
+
+
+def test_peak_hours_congests_every_access_uplink_in_the_busy_quarter(tmp_path):
+    from helpers import ROOT
+
+    from placement.instance import load_instance
+
+    inst = load_instance(ROOT / "instances" / "idn-100.yaml")
+    access = [n.id for n in inst.nodes if n.tier == "access"]
+    r = generate_resource_trace(inst, "peak-hours", 100, factor=0.3)
+    # period 25: busy from slot 12 (factor 0.3) to slot 18 (back to 1), in each of the 4 periods
+    assert sorted({e.slot for e in r.events}) == [12, 18, 37, 43, 62, 68, 87, 93]
+    for slot, value in ((12, 0.3), (18, 1.0), (87, 0.3)):
+        at = [e for e in r.events if e.slot == slot]
+        assert {e.factor for e in at} == {value} and {e.kind for e in at} == {"link"}
+        ends = {e.id.split("->")[0] for e in at} | {e.id.split("->")[1] for e in at}
+        assert set(access) <= ends and len(at) == 2 * len(access)  # both directions of every access uplink
+    for e in r.events[:2 * len(access)]:
+        a, b = e.id.split("->")
+        assert inst.network.link(a, b) is not None
+    assert main(["trace", "resources", str(ROOT / "instances" / "idn-100.yaml"), "peak-hours", "--slots", "100", "-o", str(tmp_path / "p.csv")]) == 0
+    dirs = {f"{l.u}->{l.v}" for l in inst.links} | {f"{l.v}->{l.u}" for l in inst.links}
+    assert read_resource_trace(tmp_path / "p.csv", set(inst.node), dirs).events == generate_resource_trace(inst, "peak-hours", 100).events
