@@ -109,7 +109,8 @@ class SharedRanking:
         w_score, w_part, w_idx = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64)  # the queue
         while count < n:
             need = n - count
-            new = [(sc, p, loc) for p in range(seen, len(self._parts)) for sc, loc in [self._best(p, weights, need)]]
+            cap = np.inf if len(w_score) < need else float(w_score.max())  # a route must beat the queue's worst
+            new = [(sc, p, loc) for p in range(seen, len(self._parts)) for sc, loc in [self._best(p, weights, need, cap)]]
             seen = len(self._parts)
             if new:
                 w_score = np.concatenate([w_score, *(sc for sc, _, _ in new)])
@@ -133,13 +134,13 @@ class SharedRanking:
             self._expand(rest[:step])
             step *= 2
 
-    def _best(self, p: int, weights, need: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and local indices of part ``p``'s best ``need`` routes under ``weights``."""
+    def _best(self, p: int, weights, need: int, cap: float) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and local indices of part ``p``'s best ``need`` routes under ``weights`` (of those scoring at most ``cap``)."""
         lat, en, acc, _, _ = self._parts[p]
         score = request_cost(weights, lat, acc, en)
-        if len(score) <= need:
-            return score, np.arange(len(score))
-        loc = np.argpartition(score, need - 1)[:need]
+        loc = np.flatnonzero(score <= cap) if cap < np.inf else np.arange(len(score))
+        if len(loc) > need:
+            loc = loc[np.argpartition(score[loc], need - 1)[:need]]
         return score[loc], loc
 
     def _candidate(self, p: int, i: int, score: float) -> Candidate:
