@@ -48,6 +48,8 @@ from .weights import simplex_lattice
 
 POP_OPTION = Option("pop", "int", 60, "population size")
 GENS_OPTION = Option("gens", "int", 80, "generations")
+#: Classes tried per repair move of the lattice seeds (the end points try every class, then :meth:`Encoding.improve_one`).
+LATTICE_TRIES = 8
 POOL_NSGA = Option("max_routes", "int", 60, POOL_OPTION.doc)
 
 
@@ -228,7 +230,7 @@ class Encoding:
                 break
         return x
 
-    def seeds(self, count: int = 0, *, focus: bool = False):
+    def seeds(self, count: int = 0, *, focus: bool = False, span: np.ndarray | None = None):
         """Per objective and for their sum: each class's best route; then, up to ``count`` rows in all,
         each class's best route by weighted sums of the objectives (a simplex lattice of weights).
 
@@ -238,6 +240,8 @@ class Encoding:
         objective, then the sum of the others as tie-break): the end points of
         the front when nothing overloads. With ``focus``, also returns each
         row's weights on the scaled objectives (:attr:`norm`), for :meth:`repair_one`.
+        The lattice's weights apply to each objective divided by its range
+        ``span`` (default: the sum over classes of each class's worst minus best).
         """
         p = self.Cg.shape[1]
         rows, weights = [], []
@@ -250,13 +254,16 @@ class Encoding:
         while math.comb(divisions + p, p - 1) <= count - len(rows):
             divisions += 1
         if divisions >= 2:
-            lo = sum(self.Cg[self.pool.routes_of(c)].min(axis=0) for c in range(self.n_cls))
-            hi = sum(self.Cg[self.pool.routes_of(c)].max(axis=0) for c in range(self.n_cls))
+            if span is None:
+                lo = sum(self.Cg[self.pool.routes_of(c)].min(axis=0) for c in range(self.n_cls))
+                hi = sum(self.Cg[self.pool.routes_of(c)].max(axis=0) for c in range(self.n_cls))
+                span = hi - lo
+            span = np.maximum(span, 1e-300)
             lattice = simplex_lattice(p, divisions) + 1e-6
-            scores = (self.Cg / np.maximum(hi - lo, 1e-300)) @ lattice.T  # (routes, weight vectors)
+            scores = (self.Cg / span) @ lattice.T  # (routes, weight vectors)
             for j in range(scores.shape[1]):
                 rows.append([int(np.argmin(scores[self.pool.routes_of(c), j])) for c in range(self.n_cls)])
-                weights.append(lattice[j] * self.ub / np.maximum(hi - lo, 1e-300))  # the same weights on norm = Cg / ub
+                weights.append(lattice[j] * self.ub / span)  # the same weights on norm = Cg / ub
         unique: dict[tuple, np.ndarray] = {}
         for r, w in zip(rows, weights):
             unique.setdefault(tuple(r), w)  # first occurrence kept, in order
@@ -265,13 +272,31 @@ class Encoding:
 
     def repaired_seeds(self, count: int) -> np.ndarray:
         """:meth:`seeds`, each overloaded one repaired towards its own weights (least objective
-        increase per unit of overload removed): the lexicographic end points of the pool's front
-        under capacities, and supported points between them; duplicates dropped."""
-        X, W = self.seeds(count, focus=True)
-        bad = self.violation(X) > 0
-        for i in np.flatnonzero(bad):
-            X[i] = self.repair_one(X[i], budget=2 * self.n_cls + 5, tries=self.n_cls, focus=W[i])
-            X[i] = self.improve_one(X[i], W[i])
+        increase per unit of overload removed), then improved by :meth:`improve_one`: first the
+        lexicographic end points of the pool's front under capacities; the lattice's weights
+        then apply to the objectives scaled by the span between those end points (ideal to
+        nadir), so that its supported points spread along the front. Duplicates dropped."""
+        done: dict[tuple, np.ndarray] = {}
+
+        def fix(X: np.ndarray, W: np.ndarray, tries: int) -> np.ndarray:
+            for i in range(len(X)):
+                key = tuple(X[i].tolist())
+                if key not in done:
+                    x = X[i]
+                    if self.violation(x[None, :])[0] > 0:
+                        x = self.repair_one(x, budget=2 * self.n_cls + 5, tries=tries, focus=W[i])
+                        if tries >= self.n_cls:
+                            x = self.improve_one(x, W[i])
+                    done[key] = x
+                X[i] = done[key]
+            return X
+
+        ends = fix(*self.seeds(0, focus=True), self.n_cls)  # each objective's end point, and the sum's plan
+        F = self.F(ends)
+        span = F.max(axis=0) - F.min(axis=0) if (self.violation(ends) <= 0).all() else None
+        if span is not None and not (span > 0).all():
+            span = None
+        X = fix(*self.seeds(count, focus=True, span=span), LATTICE_TRIES)
         return np.array(list(dict.fromkeys(tuple(r) for r in X.tolist())), dtype=np.int64).reshape(-1, self.n_cls)
 
 
