@@ -20,13 +20,21 @@ scaled objectives). What repair cannot fix within its budget stays as a
 constraint violation, which NSGA's constrained domination ranks below every
 feasible plan.
 
-**Result.** An archive keeps every feasible plan evaluated during the run;
-the front is its non-dominated part. The initial population holds the best
-route of every class by each objective and by their sum, then, up to half the
-population, each class's best route by weighted sums of the objectives over
-a simplex lattice of weights (F is a sum over classes, so these are the
-supported points of the pool's front when no capacity binds; repair fixes
-the rest), then random choices. Runs are reproducible for a given seed.
+**Result.** An archive keeps the non-dominated part of every feasible plan
+evaluated during the run (updated each generation); it is the front.
+
+**Initial population** (:meth:`Encoding.repaired_seeds`). First each
+objective's lexicographic per-class optimum (that objective, then the sum of
+the scaled others) and the plan of their sum; one that overloads is repaired
+towards its own objective (every class using the most overloaded resource
+is tried; the move of least objective increase per unit of overload removed
+is made), then improved class by class while it stays feasible: the end
+points of the pool's front under capacities. Then, up to half the
+population, each class's best route by weighted sums over a simplex lattice
+of weights, the objectives scaled by the span between those end points
+(F is a sum over classes, so these are the pool's supported points when no
+capacity binds, spread along the front), each repaired towards its own
+weights; then random choices. Runs are reproducible for a given seed.
 """
 
 from __future__ import annotations

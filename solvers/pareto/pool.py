@@ -9,7 +9,11 @@ best routes by the instance's J, by each objective, and by their balanced sum
 (each objective relative to its value on the class's best route by J: the
 compromise routes the middle of a front needs), ``max_routes`` in all;
 exactness then holds only within the pool (``epsilon`` and ``weights`` price
-further routes in, :mod:`.pricing`).
+further routes in, :mod:`.pricing`). The streams by J, latency, inaccuracy,
+energy and the balanced sum are weightings of the same per-request figures:
+each class's routes are enumerated once and ranked under all of them
+(:class:`.streams.SharedRanking`); a stream by network load (bytes over
+links) is enumerated on its own.
 
 Per route the pool keeps its per-request figures from the cost kernel
 (:class:`placement.kernel.RouteCosts`): latency, accuracy, energy and bytes
