@@ -20,13 +20,21 @@ scaled objectives). What repair cannot fix within its budget stays as a
 constraint violation, which NSGA's constrained domination ranks below every
 feasible plan.
 
-**Result.** An archive keeps every feasible plan evaluated during the run;
-the front is its non-dominated part. The initial population holds the best
-route of every class by each objective and by their sum, then, up to half the
-population, each class's best route by weighted sums of the objectives over
-a simplex lattice of weights (F is a sum over classes, so these are the
-supported points of the pool's front when no capacity binds; repair fixes
-the rest), then random choices. Runs are reproducible for a given seed.
+**Result.** An archive keeps the non-dominated part of every feasible plan
+evaluated during the run (updated each generation); it is the front.
+
+**Initial population** (:meth:`Encoding.repaired_seeds`). First each
+objective's lexicographic per-class optimum (that objective, then the sum of
+the scaled others) and the plan of their sum; one that overloads is repaired
+towards its own objective (every class using the most overloaded resource
+is tried; the move of least objective increase per unit of overload removed
+is made), then improved class by class while it stays feasible: the end
+points of the pool's front under capacities. Then, up to half the
+population, each class's best route by weighted sums over a simplex lattice
+of weights, the objectives scaled by the span between those end points
+(F is a sum over classes, so these are the pool's supported points when no
+capacity binds, spread along the front), each repaired towards its own
+weights; then random choices. Runs are reproducible for a given seed.
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ from .weights import simplex_lattice
 
 POP_OPTION = Option("pop", "int", 60, "population size")
 GENS_OPTION = Option("gens", "int", 80, "generations")
+#: Classes tried per repair move of the lattice seeds (the end points try every class, then :meth:`Encoding.improve_one`).
+LATTICE_TRIES = 8
 POOL_NSGA = Option("max_routes", "int", 60, POOL_OPTION.doc)
 
 
@@ -63,7 +73,8 @@ class Encoding:
         ub = np.zeros(self.Cg.shape[1])
         for c in range(self.n_cls):
             ub += self.Cg[pool.routes_of(c)].max(axis=0)
-        self.norm = self.Cg / np.where(ub > 0, ub, 1.0)
+        self.ub = np.where(ub > 0, ub, 1.0)
+        self.norm = self.Cg / self.ub
         costs, rate = pool.costs, instance.rates[pool.cls]
         G = pool.n_routes
         U = instance.max_utilization
@@ -122,12 +133,8 @@ class Encoding:
         self._key_at[kn.row] = kn.col
 
     def _state(self, g: np.ndarray):
-        node = np.zeros(self.node.shape[1])
-        link = np.zeros(self.link.shape[1])
-        count = np.zeros(self.keys.shape[1])
-        for r in g:
-            self._apply(node, link, count, int(r), 1.0)
-        return node, link, count
+        """Node, link and stored-key usage of the routes ``g`` (one per class)."""
+        return (np.asarray(self.node[g].sum(axis=0)).ravel(), np.asarray(self.link[g].sum(axis=0)).ravel(), np.asarray(self.keys[g].sum(axis=0)).ravel())
 
     def _apply(self, node, link, count, g: int, sign: float) -> None:
         i, v = self._node_rows[g]
@@ -155,8 +162,14 @@ class Encoding:
             uses = [bool(np.any(self._key_at[self._key_rows[int(r)]] == res)) for r in g]
         return np.flatnonzero(uses)
 
-    def repair_one(self, x: np.ndarray, budget: int, tries: int = 8) -> np.ndarray:
-        """Move classes using the most overloaded resource to other routes of their pools while the total overload drops."""
+    def repair_one(self, x: np.ndarray, budget: int, tries: int = 8, focus: np.ndarray | None = None) -> np.ndarray:
+        """Move classes using the most overloaded resource to other routes of their pools while the total overload drops.
+
+        The move made lowers the total overload most (ties: the smallest sum of
+        scaled objectives); with ``focus`` (a weight per objective), it is the
+        move of least increase in ``focus . scaled objectives`` per unit of
+        overload removed, so that a seed at one end of the front stays near it.
+        """
         if not hasattr(self, "_node_rows"):
             self._route_lists()
         x = x.copy()
@@ -176,45 +189,123 @@ class Encoding:
                     self._apply(node, link, count, alt, 1.0)
                     e = self._excess(node, link, count)
                     self._apply(node, link, count, alt, -1.0)
-                    key = (e, float(self.norm[alt].sum()))
+                    if focus is None:
+                        key = (e, float(self.norm[alt].sum()))
+                    else:
+                        key = (float((self.norm[alt] - self.norm[old]) @ focus) / max(excess - e, 1e-300), e)
                     if e < excess - 1e-12 and (best is None or key < best[0]):
                         best = (key, int(c), alt)
                 self._apply(node, link, count, old, 1.0)
-                if best is not None and best[0][0] <= 0:
+                if focus is None and best is not None and best[0][0] <= 0:
                     break
             if best is None:
                 break
-            (excess, _), c, alt = best
+            key, c, alt = best
+            excess = key[0] if focus is None else key[1]
             self._apply(node, link, count, int(g[c]), -1.0)
             self._apply(node, link, count, alt, 1.0)
             g[c] = alt
             x[c] = alt - int(self.start[c])
         return x
 
-    def seeds(self, count: int = 0) -> np.ndarray:
+    def improve_one(self, x: np.ndarray, focus: np.ndarray, passes: int = 3) -> np.ndarray:
+        """Moves of one class at a time to a route of lower ``focus . scaled objectives`` that keeps
+        a feasible plan feasible (each class's best such route; ``passes`` sweeps at most)."""
+        if not hasattr(self, "_node_rows"):
+            self._route_lists()
+        x = x.copy()
+        g = self.routes(x[None, :])[0]
+        node, link, count = self._state(g)
+        if self._excess(node, link, count) > 0:
+            return x
+        score = self.norm @ focus
+        for _ in range(passes):
+            moved = False
+            for c in range(self.n_cls):
+                old = int(g[c])
+                r = self.pool.routes_of(c)
+                better = r.start + np.flatnonzero(score[r.start : r.stop] < score[old] - 1e-12 * abs(score[old]))
+                self._apply(node, link, count, old, -1.0)
+                for alt in better[np.argsort(score[better], kind="stable")].tolist():
+                    self._apply(node, link, count, alt, 1.0)
+                    if self._excess(node, link, count) <= 0:
+                        g[c], x[c], old, moved = alt, alt - int(self.start[c]), alt, True
+                        break
+                    self._apply(node, link, count, alt, -1.0)
+                else:
+                    self._apply(node, link, count, old, 1.0)
+            if not moved:
+                break
+        return x
+
+    def seeds(self, count: int = 0, *, focus: bool = False, span: np.ndarray | None = None):
         """Per objective and for their sum: each class's best route; then, up to ``count`` rows in all,
         each class's best route by weighted sums of the objectives (a simplex lattice of weights).
 
         F is a sum over classes, so a weighted sum is minimised class by class:
         without capacities these rows are the supported points of the pool's
-        front, spread along it (repair then fixes what overloads).
+        front, spread along it. Per objective the row is lexicographic (that
+        objective, then the sum of the others as tie-break): the end points of
+        the front when nothing overloads. With ``focus``, also returns each
+        row's weights on the scaled objectives (:attr:`norm`), for :meth:`repair_one`.
+        The lattice's weights apply to each objective divided by its range
+        ``span`` (default: the sum over classes of each class's worst minus best).
         """
-        rows = []
-        for k in range(self.Cg.shape[1]):
-            rows.append([int(np.argmin(self.norm[self.pool.routes_of(c), k] + 1e-6 * self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
-        rows.append([int(np.argmin(self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
         p = self.Cg.shape[1]
+        rows, weights = [], []
+        for k in range(p):
+            rows.append([int(np.argmin(self.norm[self.pool.routes_of(c), k] + 1e-6 * self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
+            weights.append(np.eye(p)[k] + 1e-6)
+        rows.append([int(np.argmin(self.norm[self.pool.routes_of(c)].sum(axis=1))) for c in range(self.n_cls)])
+        weights.append(np.ones(p))
         divisions = 0
         while math.comb(divisions + p, p - 1) <= count - len(rows):
             divisions += 1
         if divisions >= 2:
-            lo = sum(self.Cg[self.pool.routes_of(c)].min(axis=0) for c in range(self.n_cls))
-            hi = sum(self.Cg[self.pool.routes_of(c)].max(axis=0) for c in range(self.n_cls))
-            scores = (self.Cg / np.maximum(hi - lo, 1e-300)) @ (simplex_lattice(p, divisions) + 1e-6).T  # (routes, weight vectors)
+            if span is None:
+                lo = sum(self.Cg[self.pool.routes_of(c)].min(axis=0) for c in range(self.n_cls))
+                hi = sum(self.Cg[self.pool.routes_of(c)].max(axis=0) for c in range(self.n_cls))
+                span = hi - lo
+            span = np.maximum(span, 1e-300)
+            lattice = simplex_lattice(p, divisions) + 1e-6
+            scores = (self.Cg / span) @ lattice.T  # (routes, weight vectors)
             for j in range(scores.shape[1]):
                 rows.append([int(np.argmin(scores[self.pool.routes_of(c), j])) for c in range(self.n_cls)])
-        unique = dict.fromkeys(tuple(r) for r in rows)  # first occurrence kept, in order
-        return np.array(list(unique), dtype=np.int64).reshape(len(unique), self.n_cls)
+                weights.append(lattice[j] * self.ub / span)  # the same weights on norm = Cg / ub
+        unique: dict[tuple, np.ndarray] = {}
+        for r, w in zip(rows, weights):
+            unique.setdefault(tuple(r), w)  # first occurrence kept, in order
+        X = np.array(list(unique), dtype=np.int64).reshape(len(unique), self.n_cls)
+        return (X, np.array(list(unique.values())).reshape(len(unique), p)) if focus else X
+
+    def repaired_seeds(self, count: int) -> np.ndarray:
+        """:meth:`seeds`, each overloaded one repaired towards its own weights (least objective
+        increase per unit of overload removed), then improved by :meth:`improve_one`: first the
+        lexicographic end points of the pool's front under capacities; the lattice's weights
+        then apply to the objectives scaled by the span between those end points (ideal to
+        nadir), so that its supported points spread along the front. Duplicates dropped."""
+        done: dict[tuple, np.ndarray] = {}
+
+        def fix(X: np.ndarray, W: np.ndarray, tries: int) -> np.ndarray:
+            for i in range(len(X)):
+                key = tuple(X[i].tolist())
+                if key not in done:
+                    x = X[i]
+                    if self.violation(x[None, :])[0] > 0:
+                        x = self.repair_one(x, budget=2 * self.n_cls + 5, tries=tries, focus=W[i])
+                        if tries >= self.n_cls:
+                            x = self.improve_one(x, W[i])
+                    done[key] = x
+                X[i] = done[key]
+            return X
+
+        ends = fix(*self.seeds(0, focus=True), self.n_cls)  # each objective's end point, and the sum's plan
+        F = self.F(ends)
+        span = F.max(axis=0) - F.min(axis=0) if (self.violation(ends) <= 0).all() else None
+        if span is not None and not (span > 0).all():
+            span = None
+        X = fix(*self.seeds(count, focus=True, span=span), LATTICE_TRIES)
+        return np.array(list(dict.fromkeys(tuple(r) for r in X.tolist())), dtype=np.int64).reshape(-1, self.n_cls)
 
 
 def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
@@ -233,7 +324,9 @@ def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
     check_instance(instance, which)
     pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
     enc = Encoding(instance, pool, objectives, opts.seed)
+    # the non-dominated part of every feasible plan evaluated (kept incrementally), and how many there were
     archive: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+    feasible: set[bytes] = set()
     repaired: dict[bytes, np.ndarray] = {}
     pop_size, gens = int(opts.extra["pop"]), int(opts.extra["gens"])
     xu = (enc.size - 1).astype(np.int64)
@@ -245,9 +338,17 @@ def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
         def _evaluate(self, X, out, *args, **kwargs):
             X = np.asarray(np.round(X), dtype=np.int64)
             F, cv = enc.F(X), enc.violation(X)
+            new = {}
             for x, f, v in zip(X, F, cv):
-                if v <= 0:
-                    archive.setdefault(x.tobytes(), (x, f))
+                key = x.tobytes()
+                if v <= 0 and key not in feasible:
+                    feasible.add(key)
+                    new[key] = (x, f)
+            if new:
+                merged = {**archive, **new}
+                keep = non_dominated(np.array([f for _, f in merged.values()]))
+                archive.clear()
+                archive.update((k, v) for k, v, ok in zip(merged, merged.values(), keep) if ok)
             out["F"], out["G"] = F, cv[:, None]
 
     class RepairRoutes(Repair):
@@ -270,7 +371,7 @@ def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
             return X
 
     rng = np.random.default_rng(opts.seed)
-    seeds = enc.seeds(max(pop_size // 2, len(objectives) + 1))
+    seeds = enc.repaired_seeds(max(pop_size // 2, len(objectives) + 1))
     init = np.vstack([seeds, np.floor(rng.random((max(pop_size - len(seeds), 0), enc.n_cls)) * (xu + 1)).astype(np.int64)])[:pop_size]
     common = dict(pop_size=pop_size, sampling=init, crossover=UX(), mutation=ResetMutation(), repair=RepairRoutes(), eliminate_duplicates=True)
     if which == "nsga3":
@@ -288,7 +389,7 @@ def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
     xs = [x for x, _ in archive.values()]
     F = np.array([f for _, f in archive.values()]).reshape(len(xs), len(objectives))
     keep = np.flatnonzero(non_dominated(F)) if len(xs) else []
-    notes = [f"pool of {pool.n_routes} routes ({'complete' if pool.complete else 'best by each objective'}); {len(archive)} feasible plans evaluated, {len(keep)} non-dominated"]
+    notes = [f"pool of {pool.n_routes} routes ({'complete' if pool.complete else 'best by each objective'}); {len(feasible)} feasible plans evaluated, {len(keep)} non-dominated"]
     plans = [plan_of(instance, pool, which, {int(g): 1.0 for g in enc.routes(xs[i][None, :])[0]}, seed=opts.seed) for i in keep]
     options = {"objectives": ",".join(objectives), "pop": pop_size, "gens": gens, "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete}
     return assemble(instance, which, objectives, plans, status="heuristic", start=start, seed=opts.seed, options=options, notes=notes)

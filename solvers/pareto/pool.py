@@ -9,7 +9,11 @@ best routes by the instance's J, by each objective, and by their balanced sum
 (each objective relative to its value on the class's best route by J: the
 compromise routes the middle of a front needs), ``max_routes`` in all;
 exactness then holds only within the pool (``epsilon`` and ``weights`` price
-further routes in, :mod:`.pricing`).
+further routes in, :mod:`.pricing`). The streams by J, latency, inaccuracy,
+energy and the balanced sum are weightings of the same per-request figures:
+each class's routes are enumerated once and ranked under all of them
+(:class:`.streams.SharedRanking`); a stream by network load (bytes over
+links) is enumerated on its own.
 
 Per route the pool keeps its per-request figures from the cost kernel
 (:class:`placement.kernel.RouteCosts`): latency, accuracy, energy and bytes
@@ -33,6 +37,7 @@ from placement.routes import route_figures
 
 from ..candidates import Prices, candidate_routes, origin_tree
 from ..columns import Column, column_from_candidate, storage_nodes
+from .streams import SharedRanking
 
 
 def _ranked(instance: Instance, cls: int, objective: str | None):
@@ -45,9 +50,8 @@ def _ranked(instance: Instance, cls: int, objective: str | None):
         n_dirs = 2 * len(instance.links)
         prices = Prices(1e-9, 0.0, np.zeros(len(instance.nodes)), np.ones(n_dirs), {}, {})
         return candidate_routes(instance, demand, prices=prices).iterate()
-    weights = {"latency": (1.0, 1e-3, 1e-3), "inaccuracy": (1e-3, 1.0, 1e-3), "energy": (1e-3, 1e-3, 1.0)}[objective]
     other = copy.copy(instance)
-    other.w_latency, other.w_inaccuracy, other.w_energy = weights
+    other.w_latency, other.w_inaccuracy, other.w_energy = STREAM_WEIGHTS[objective]
     return candidate_routes(other, demand).iterate()
 
 
@@ -87,18 +91,30 @@ class RoutePool:
         return range(int(self.start[c]), int(self.start[c + 1]))
 
     @classmethod
-    def build(cls, instance: Instance, max_routes: int = 200, objectives: tuple[str, ...] = OBJECTIVES) -> RoutePool:
-        """The pool of ``instance``: complete where a class has at most ``max_routes`` routes."""
+    def build(cls, instance: Instance, max_routes: int = 200, objectives: tuple[str, ...] = OBJECTIVES, *, shared: bool = True) -> RoutePool:
+        """The pool of ``instance``: complete where a class has at most ``max_routes`` routes.
+
+        ``shared`` (default): each class's routes are enumerated once and ranked
+        under every stream (:class:`.streams.SharedRanking`); without, one
+        best-first enumeration per stream (the same routes up to ties; always
+        so when ``network`` is an objective, whose stream prices link bytes).
+        """
         store = storage_nodes(instance)
         columns: list[Column] = []
         start = [0]
         complete = True
+        shared = shared and "network" not in objectives
         for c, demand in enumerate(instance.demands):
             tree = origin_tree(instance, demand.origin)
-            first = list(itertools.islice(_ranked(instance, c, None), max_routes + 1))
+            if shared:
+                ranking = SharedRanking(instance, demand)
+                first = ranking.top(instance.weights, max_routes + 1)
+            else:
+                first = list(itertools.islice(_ranked(instance, c, None), max_routes + 1))
             if len(first) > max_routes:
                 complete = False
-                first = _mixed(instance, c, max_routes, objectives, first)
+                streams = _shared_streams(ranking, max_routes, objectives, first) if shared else _separate_streams(instance, c, objectives, first)
+                first = _mixed(streams, max_routes)
             columns.extend(column_from_candidate(instance, tree, cand, store) for cand in first)
             start.append(len(columns))
         C, costs = contributions(instance, columns)
@@ -125,17 +141,25 @@ def contributions(instance: Instance, columns: list[Column]) -> tuple[np.ndarray
     return np.stack([r * costs.latency_s() / L, r * (1.0 - costs.accuracy) / L, r * costs.energy_j / L, r * costs.network_bytes], axis=1), costs
 
 
+#: Weights (latency, inaccuracy, energy) of each objective's stream: the objective, the others as tie-break.
+STREAM_WEIGHTS = {"latency": (1.0, 1e-3, 1e-3), "inaccuracy": (1e-3, 1.0, 1e-3), "energy": (1e-3, 1e-3, 1.0)}
+
+
+def balanced_weights(instance: Instance, objectives: tuple[str, ...], ref) -> tuple[float, float, float]:
+    """Weights of the balanced stream: each objective relative to its value on ``ref`` (the class's best route by J)."""
+    model = instance.models[ref.route.model]
+    figures = {"latency": ref.latency_s, "inaccuracy": 1.0 - model.accuracy, "energy": ref.energy_j}
+    return tuple(1.0 / figures[o] if o in objectives and figures[o] > 0 else 0.0 for o in ("latency", "inaccuracy", "energy"))
+
+
 def _balanced(instance: Instance, cls: int, objectives: tuple[str, ...], ref):
     """Candidate routes of a class best-first by the sum of the objectives, each relative to
     its value on ``ref`` (the class's best route by J): the compromise routes between the
     single-objective streams, which the middle of a front needs."""
     demand = instance.demands[cls]
-    model = instance.models[ref.route.model]
     tree = origin_tree(instance, demand.origin)
-    figures = {"latency": ref.latency_s, "inaccuracy": 1.0 - model.accuracy, "energy": ref.energy_j}
-    weights = [1.0 / figures[o] if o in objectives and figures[o] > 0 else 0.0 for o in ("latency", "inaccuracy", "energy")]
     other = copy.copy(instance)
-    other.w_latency, other.w_inaccuracy, other.w_energy = weights
+    other.w_latency, other.w_inaccuracy, other.w_energy = balanced_weights(instance, objectives, ref)
     if "network" not in objectives:
         return candidate_routes(other, demand).iterate()
     sent = sum(b for _, b in column_from_candidate(instance, tree, ref, set()).links)
@@ -144,12 +168,23 @@ def _balanced(instance: Instance, cls: int, objectives: tuple[str, ...], ref):
     return candidate_routes(other, demand, prices=prices).iterate()
 
 
-def _mixed(instance: Instance, c: int, max_routes: int, objectives: tuple[str, ...], by_j: list) -> list:
-    """Up to ``max_routes`` routes: the best by J, by each objective and by their balanced sum, taken in turn.
+def _separate_streams(instance: Instance, c: int, objectives: tuple[str, ...], by_j: list) -> list:
+    """One best-first enumeration per stream: by J (``by_j``, already enumerated), each objective, the balanced sum."""
+    return [iter(by_j)] + [_ranked(instance, c, o) for o in objectives] + [_balanced(instance, c, objectives, by_j[0])]
 
-    ``by_j``: the class's best routes by J, already enumerated (at least ``max_routes``).
+
+def _shared_streams(ranking: SharedRanking, max_routes: int, objectives: tuple[str, ...], by_j: list) -> list:
+    """The same streams as :func:`_separate_streams` (objectives without ``network``), from one enumeration.
+
+    Round robin over the streams with duplicates skipped takes at most
+    ``max_routes`` routes of any one stream, so each is ranked that deep.
     """
-    streams = [iter(by_j)] + [_ranked(instance, c, o) for o in objectives] + [_balanced(instance, c, objectives, by_j[0])]
+    weights = [STREAM_WEIGHTS[o] for o in objectives] + [balanced_weights(ranking.instance, objectives, by_j[0])]
+    return [iter(by_j)] + [ranking.iterate(w, max_routes) for w in weights]
+
+
+def _mixed(streams: list, max_routes: int) -> list:
+    """Up to ``max_routes`` distinct routes, taken from the streams in turn (a stream's routes already taken are skipped)."""
     seen, out = set(), []
     live = list(streams)
     while live and len(out) < max_routes:
