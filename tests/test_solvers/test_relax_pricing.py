@@ -1,0 +1,92 @@
+"""relax pricing: the early Lagrangian bound, partial passes and parallel passes.
+
+The bound of column generation stopped at the gap tolerance must never
+exceed the converged bound (valid for the whole route space) and must meet
+it at convergence; partial and parallel passes must not change what a full
+pass in one process finds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import contested_instance_data, instance_from_data, random_instance_data
+
+from placement import evaluate
+from placement.instance import load_instance
+from solvers import solve
+from solvers.congestion import with_queueing
+from solvers.registry import prepare
+from solvers.relax import Relax
+from solvers.relax_pricing import price_pass
+
+
+def _inst(tmp_path, kind: str, seed: int, queueing: str):
+    data = contested_instance_data(seed, routing="splittable") if kind == "contested" else random_instance_data(seed, tight=True, routing="splittable")
+    data["options"]["queueing"] = queueing
+    if queueing == "ps":
+        data["options"]["max_utilization"] = min(data["options"]["max_utilization"], 0.9)
+    return instance_from_data(data, tmp_path)
+
+
+CASES = [("contested", 4, "none"), ("contested", 0, "ps"), ("contested", 1, "ps"), ("contested", 4, "ps"), ("random", 0, "ps")]
+
+
+@pytest.mark.parametrize("kind,seed,queueing", CASES)
+def test_early_bound_is_valid_and_the_plan_within_the_gap(tmp_path, kind, seed, queueing):
+    inst = _inst(tmp_path, kind, seed, queueing)
+    early = solve(inst, "relax", mip_gap=0.3)
+    full = solve(inst, "relax", mip_gap=1e-9)
+    assert full.stats["cg_stop_gap"] is None  # converged: the reference bound
+    assert early.bound <= full.bound * (1 + 1e-9) + 1e-12
+    assert early.gap <= 0.3 + 1e-12 and early.status == "optimal"
+    ev = evaluate(inst, early)
+    assert ev.feasible, ev.violations
+    assert early.objective == pytest.approx(ev.objective, rel=1e-9)
+    if early.stats["cg_stop_gap"] is not None:
+        assert early.stats["cg_stop_gap"] <= 0.15 + 1e-12  # half the gap tolerance is left to rounding
+        assert early.notes and "stopped early" in early.notes[-1]
+
+
+def test_early_stop_happens_and_its_bound_is_below_the_converged_one(tmp_path):
+    """contested 4 (none): one full pass proves the relaxation within 15 %, and the bound is then strictly lower."""
+    inst = _inst(tmp_path, "contested", 4, "none")
+    early = solve(inst, "relax", mip_gap=0.3)
+    full = solve(inst, "relax", mip_gap=1e-9)
+    assert early.stats["cg_stop_gap"] is not None and 0 < early.stats["cg_stop_gap"] <= 0.15
+    assert early.bound < full.bound * (1 - 1e-3)
+    assert early.stats["relaxation"] - early.bound == pytest.approx(early.stats["cg_stop_gap"] * early.stats["relaxation"], rel=1e-6)
+
+
+@pytest.mark.parametrize("queueing", ["none", "ps"])
+def test_partial_and_parallel_pricing_reach_the_same_bound(queueing):
+    inst = with_queueing(load_instance("instances/idn-100.yaml"), queueing)
+    ref = solve(inst, "relax", mip_gap=1e-9, partial_pricing=False)
+    for extra in ({}, {"jobs": 2}):
+        got = solve(inst, "relax", mip_gap=1e-9, **extra)
+        assert got.stats["bound"] == pytest.approx(ref.stats["bound"], rel=1e-7)
+        assert got.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert ref.stats["partial_passes"] == 0
+
+
+def test_parallel_pass_equals_the_serial_pass():
+    """Same prices: two forked processes find the same least reduced costs and the same routes as one."""
+    from solvers.relax_model import RelaxModel
+
+    inst = load_instance("instances/idn-100.yaml")
+    _, opts = prepare(inst, "relax", "static", None, 1e-9, None, 0, False, {})
+    rx = Relax(inst, opts)
+    rx.initial_pool()
+    model = RelaxModel(inst, rx.pool, rx.storage_nodes, None, fixed_rates=True)
+    sol = model.solve()
+    prices = model.class_prices(sol, model.server_prices(sol))
+    classes = np.arange(len(inst.demands))
+    one = price_pass(rx, classes, prices, 1e-9, frozenset(), None, jobs=1)
+    two = price_pass(rx, classes, prices, 1e-9, frozenset(), None, jobs=2)
+    assert one.complete and two.complete
+    assert np.array_equal(np.sort(two.classes), classes)
+    np.testing.assert_allclose(two.min_rc, one.min_rc, rtol=1e-12, atol=1e-15)
+    assert [c.route for c in two.columns] == [c.route for c in one.columns]
+    assert (one.min_rc < 0).any()  # the pass has something to find
+    bound = model.lagrangian(sol, prices.offsets, one.min_rc)
+    assert bound <= sol.objective * (1 + 1e-9)
