@@ -49,7 +49,7 @@ from .columns import Column, column_from_candidate, storage_nodes
 from .congestion import slo_budget, value_routes
 from .registry import Option, SolveOptions, register
 from .relax_assign import assign_unsplittable, round_storage
-from .relax_pricing import price_pass
+from .relax_pricing import initial_pass, price_pass
 
 if TYPE_CHECKING:  # cvxpy is imported only when relax runs (the method declares requires=cvxpy)
     from .relax_model import RelaxModel, RelaxSolution
@@ -123,20 +123,25 @@ class Relax:
         return n
 
     def initial_pool(self) -> None:
-        """The cheapest routes of each class, class by class (each candidate set is dropped after its class)."""
+        """The cheapest routes of each class, class by class (each candidate set is dropped after its class;
+        split over ``jobs`` processes when asked)."""
         t = time.perf_counter()
-        for d in self.inst.demands:
-            if self.opts.expired():
-                raise TimeLimitReached(f"relax: time limit reached while building the initial routes ({d.index} of {len(self.inst.demands)} classes"
-                                       f" in {time.perf_counter() - t:.0f} s: one pass over every class's routes takes longer than the limit)")
-            tree = origin_tree(self.inst, d.origin)
-            cols = []
-            for cand in candidate_routes(self.inst, d).iterate():
-                cols.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
-                if len(cols) >= INITIAL_ROUTES:
-                    break
-            self.add(cols)
+        self.add(initial_pass(self, self.jobs))
         self.pool_s = time.perf_counter() - t
+
+    def initial_routes(self, c: int) -> list[Column]:
+        """The ``INITIAL_ROUTES`` cheapest routes of class ``c``."""
+        d = self.inst.demands[c]
+        if self.opts.expired():
+            raise TimeLimitReached(f"relax: time limit reached while building the initial routes ({d.index} of {len(self.inst.demands)} classes"
+                                   f" done: one pass over every class's routes takes longer than the limit)")
+        tree = origin_tree(self.inst, d.origin)
+        cols = []
+        for cand in candidate_routes(self.inst, d).iterate():
+            cols.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
+            if len(cols) >= INITIAL_ROUTES:
+                break
+        return cols
 
     # -- column generation ---------------------------------------------------------------
     def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False,

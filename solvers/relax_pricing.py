@@ -77,6 +77,31 @@ def _price_range(rx, classes: np.ndarray, prices, tol: float, banned, forbidden,
     return len(classes), cols
 
 
+def initial_pass(rx, jobs: int = 1) -> list:
+    """The cheapest ``INITIAL_ROUTES`` routes of every class (``rx.initial_routes``), in ``jobs`` processes.
+
+    Returns the columns in class order (as one process would).
+    """
+    classes = np.arange(len(rx.inst.demands))
+    if jobs <= 1 or len(classes) < 2 * jobs or "fork" not in mp.get_all_start_methods():
+        return [col for c in classes for col in rx.initial_routes(int(c))]
+    chunks = [c for c in np.array_split(classes, jobs * CHUNKS_PER_JOB) if len(c)]
+    _STATE.update(rx=rx)
+    try:
+        with mp.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_initial_worker, chunks, chunksize=1)
+    finally:
+        _STATE.clear()
+    rx.pricing_cpu_s += sum(cpu for _, cpu in parts)
+    return [col for got, _ in parts for col in got]
+
+
+def _initial_worker(chunk: np.ndarray):
+    c0 = time.process_time()
+    rx = _STATE["rx"]
+    return [col for c in chunk for col in rx.initial_routes(int(c))], time.process_time() - c0
+
+
 def _worker(chunk: np.ndarray):
     c0 = time.process_time()
     s = _STATE

@@ -90,3 +90,14 @@ def test_parallel_pass_equals_the_serial_pass():
     assert (one.min_rc < 0).any()  # the pass has something to find
     bound = model.lagrangian(sol, prices.offsets, one.min_rc)
     assert bound <= sol.objective * (1 + 1e-9)
+
+
+def test_parallel_initial_routes_equal_the_serial_ones():
+    inst = load_instance("instances/idn-100.yaml")
+    pools = []
+    for jobs in (1, 2):
+        _, opts = prepare(inst, "relax", "static", None, 1e-9, None, 0, False, {"jobs": jobs})
+        rx = Relax(inst, opts)
+        rx.initial_pool()
+        pools.append([c.route for c in rx.pool])
+    assert pools[0] == pools[1] and len(pools[0]) >= len(inst.demands)
