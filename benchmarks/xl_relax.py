@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--queueing", choices=("none", "ps"), default=None, help="override the file's queueing")
     ap.add_argument("--no-partial", action="store_true", help="full pricing passes only")
     args = ap.parse_args()
-    t0, c0 = time.perf_counter(), cpu_s()
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         inst = bench_instance(args.size, Path(tmp))
     if args.queueing:
