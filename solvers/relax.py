@@ -12,7 +12,13 @@
    Lagrangian bound of every round holds for every route, in or out of the
    pool, whatever the solver's accuracy; at convergence it meets the
    relaxation's value. SLOs enter at zero load (waiting only lengthens a
-   route), so the bound is valid under ``ps`` too.
+   route), so the bound is valid under ``ps`` too. Column generation stops
+   as soon as a full pricing pass proves the relaxation within half the gap
+   tolerance of that bound (``mip_gap``; the other half is left to rounding),
+   so on a large fleet a loose tolerance needs few passes. Between full
+   passes, partial ones price only the classes that last had a route of
+   negative reduced cost (``partial_pricing``); ``jobs`` splits each pass
+   over forked processes (:mod:`solvers.relax_pricing`).
 2. **Rounding.** Per node, storage keys are taken in decreasing order of
    their fraction (trial 0) or in a seeded random order weighted by it
    (further trials, Efraimidis-Spirakis sampling) while the memory holds
@@ -21,7 +27,8 @@
    same column generation with the unstored layers forbidden (convex, for
    splittable routing); unsplittable routing assigns each class the route
    with the largest share that fits the capacity left, then improves by
-   single-class moves. Classes left unserved get storage for their cheapest
+   single-class moves. The re-optimisation prices no routes once the
+   restricted problem is within the gap tolerance of the bound. Classes left unserved get storage for their cheapest
    route (repair); routes whose SLO fails at the plan's loads (waiting
    included) are banned and the routing re-optimised.
 
@@ -110,6 +117,8 @@ class Relax:
         self.cg_stop: float | None = None  # relative gap at which column generation stopped (None: converged or time)
         self.target: float | None = None  # relaxation value (L x J) good enough for a rounding trial (set once the bound is known)
         self.passes = {"full": 0, "partial": 0}
+        self.min_cost = np.full(len(instance.demands), np.inf)  # per class: the cost of its cheapest route (inf: unknown)
+        self.skipped = 0  # class pricings skipped because no route could have a negative reduced cost
         self.pricing_cpu_s = 0.0
 
     # -- the pool --------------------------------------------------------------------
@@ -126,7 +135,10 @@ class Relax:
         """The cheapest routes of each class, class by class (each candidate set is dropped after its class;
         split over ``jobs`` processes when asked)."""
         t = time.perf_counter()
-        self.add(initial_pass(self, self.jobs))
+        cols = initial_pass(self, self.jobs)
+        self.add(cols)
+        # the first route of each class is its cheapest anywhere (best-first by cost): pricing's floor
+        np.minimum.at(self.min_cost, np.array([c.cls for c in cols], dtype=np.int64), np.array([c.cost for c in cols]))
         self.pool_s = time.perf_counter() - t
 
     def initial_routes(self, c: int) -> list[Column]:
@@ -179,7 +191,12 @@ class Relax:
             tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(C, 1)
             full = active is None or not self.partial or streak >= PARTIAL_MAX or len(active) > PARTIAL_SHARE * C
             classes = np.arange(C) if full else active
-            res = price_pass(self, classes, prices, tol, banned, forbidden, self.jobs)
+            floor = None
+            if not forbidden and not banned and np.all(prices.node_price >= 0) and np.all(prices.link_price >= 0):
+                # no route of a class costs less than its cheapest, and prices are >= 0: its reduced cost is at least this
+                floor = np.where(np.isfinite(self.min_cost), prices.rates * self.min_cost - prices.offsets, -np.inf)
+            res = price_pass(self, classes, prices, tol, banned, forbidden, self.jobs, floor)
+            self.skipped += res.skipped
             self.pricing_s += time.perf_counter() - t
             self.pricing_cpu_s += res.cpu_s
             self.passes["full" if full else "partial"] += 1
@@ -399,7 +416,7 @@ class Relax:
         if self.cg_stop is not None:
             how += f" of a full pricing pass, relaxation within {self.cg_stop:.2e} of it"
         self.notes.append(f"relaxation {relax_value:.10g}, bound {lb:.10g} ({how}), {len(self.pool)} routes generated,"
-                          f" {self.passes['full']} full and {self.passes['partial']} partial pricing passes")
+                          f" {self.passes['full']} full and {self.passes['partial']} partial pricing passes ({self.skipped} class pricings skipped: no route could price below 0)")
         plan = build_plan(
             self.inst, "relax", best.choices,
             PlanStatus.OPTIMAL if proven else PlanStatus.FEASIBLE,
@@ -412,7 +429,7 @@ class Relax:
         )
         plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "slo_loosened": self.slo_loosened,
                       "initial_routes_s": self.pool_s, "relaxation_s": self.solve_s, "pricing_s": self.pricing_s, "pricing_cpu_s": self.pricing_cpu_s,
-                      "full_passes": self.passes["full"], "partial_passes": self.passes["partial"], "cg_stop_gap": self.cg_stop, "wall_time_s": time.perf_counter() - start}
+                      "full_passes": self.passes["full"], "partial_passes": self.passes["partial"], "cg_stop_gap": self.cg_stop, "pricings_skipped": self.skipped, "wall_time_s": time.perf_counter() - start}
         return plan
 
 

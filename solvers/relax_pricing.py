@@ -10,6 +10,13 @@ and proves nothing. Classes are independent given the prices, so a pass can
 be split over ``jobs`` processes (``fork``; each prices a contiguous range of
 classes, so the devices under one access point share its re-rooted origin
 tree); the routes and reduced costs are the same as in one process.
+
+With ``floor`` (per class, a lower bound on every route's reduced cost: the
+rate times the class's cheapest route cost, minus its offset, valid while
+every price is >= 0), a class whose floor is at least ``-tol`` is not
+priced: its least reduced cost is taken as ``min(0, floor)``, still a lower
+bound, so the Lagrangian bound stays valid. Under ``queueing: none`` this
+skips every class whose cheapest route pays no capacity or storage price.
 """
 
 from __future__ import annotations
@@ -35,13 +42,28 @@ class PassResult:
     columns: list
     complete: bool  # every requested class was priced
     cpu_s: float  # CPU seconds of the pass, workers included
+    skipped: int = 0  # classes not priced (floor >= -tol)
 
 
-def price_pass(rx, classes: np.ndarray, prices, tol: float, banned, forbidden, jobs: int = 1) -> PassResult:
+def price_pass(rx, classes: np.ndarray, prices, tol: float, banned, forbidden, jobs: int = 1, floor: np.ndarray | None = None) -> PassResult:
     """Price ``classes`` with ``rx.price_class`` (see :class:`solvers.relax.Relax`), in ``jobs`` processes."""
     C = len(rx.inst.demands)
     min_rc = np.zeros(C)
     c0 = time.process_time()
+    skipped = np.zeros(0, dtype=np.int64)
+    if floor is not None:
+        skip = floor[classes] >= -tol
+        skipped = classes[skip]
+        min_rc[skipped] = np.minimum(floor[skipped], 0.0)
+        classes = classes[~skip]
+    res = _pass(rx, classes, prices, tol, banned, forbidden, jobs, min_rc, c0)
+    if len(skipped):
+        res.classes = np.concatenate([res.classes, skipped])
+        res.skipped = len(skipped)
+    return res
+
+
+def _pass(rx, classes: np.ndarray, prices, tol: float, banned, forbidden, jobs: int, min_rc: np.ndarray, c0: float) -> PassResult:
     if jobs <= 1 or len(classes) < 2 * jobs or "fork" not in mp.get_all_start_methods():
         done, cols = _price_range(rx, classes, prices, tol, banned, forbidden, min_rc)
         return PassResult(classes[:done], min_rc, cols, done == len(classes), time.process_time() - c0)

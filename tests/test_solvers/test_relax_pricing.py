@@ -101,3 +101,32 @@ def test_parallel_initial_routes_equal_the_serial_ones():
         rx.initial_pool()
         pools.append([c.route for c in rx.pool])
     assert pools[0] == pools[1] and len(pools[0]) >= len(inst.demands)
+
+
+@pytest.mark.parametrize("queueing", ["none", "ps"])
+def test_skipped_classes_could_not_price_below_their_floor(queueing):
+    """A class is skipped only when its floor (rate x cheapest cost - offset) is >= -tol: pricing it finds nothing,
+    its least reduced cost is >= the floor, and the pass with skips finds the same routes as the full one."""
+    from solvers.relax_model import RelaxModel
+
+    inst = with_queueing(load_instance("instances/idn-100.yaml"), queueing)
+    _, opts = prepare(inst, "relax", "static", None, 1e-9, None, 0, False, {})
+    rx = Relax(inst, opts)
+    rx.initial_pool()
+    assert np.isfinite(rx.min_cost).all()
+    model = RelaxModel(inst, rx.pool, rx.storage_nodes, None, fixed_rates=True)
+    sol = model.solve()
+    prices = model.class_prices(sol, model.server_prices(sol))
+    floor = prices.rates * rx.min_cost - prices.offsets
+    classes = np.arange(len(inst.demands))
+    tol = 1e-9
+    every = price_pass(rx, classes, prices, tol, frozenset(), None)
+    skip = price_pass(rx, classes, prices, tol, frozenset(), None, floor=floor)
+    assert np.all(every.min_rc >= floor - 1e-9 * np.maximum(1.0, np.abs(floor)))  # the floor is a lower bound
+    assert skip.complete and np.array_equal(np.sort(skip.classes), classes)
+    assert np.all(skip.min_rc <= every.min_rc + 1e-12)  # never above the true least reduced cost: the bound stays valid
+    assert [c.route for c in skip.columns] == [c.route for c in every.columns]
+    if queueing == "none":
+        assert skip.skipped > len(classes) // 2  # most classes' cheapest routes pay no price under none
+    else:
+        assert skip.skipped == 0  # every loaded server has a congestion price
