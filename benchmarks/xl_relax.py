@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from milp_scaling import bench_instance  # noqa: E402
 
+from placement.errors import IdnplanError  # noqa: E402
 from solvers import solve  # noqa: E402
 from solvers.congestion import with_queueing  # noqa: E402
 
@@ -54,7 +55,15 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     print(f"{args.size}: {len(inst.nodes)} nodes, {len(inst.demands)} classes, queueing {inst.queueing}; built in {build_s:.1f} s", flush=True)
     t1, c1 = time.perf_counter(), cpu_s()
-    plan = solve(inst, "relax", time_limit_s=args.time_limit, mip_gap=args.mip_gap, jobs=args.jobs, partial_pricing=not args.no_partial)
+    try:
+        plan = solve(inst, "relax", time_limit_s=args.time_limit, mip_gap=args.mip_gap, jobs=args.jobs, partial_pricing=not args.no_partial)
+    except IdnplanError as e:
+        lines = str(e).splitlines()
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"{type(e).__name__} after {time.perf_counter() - t1:.1f} s wall, {cpu_s() - c1:.1f} CPU s: {lines[0]} ({len(lines) - 1} lines);"
+              f" peak RSS {me.ru_maxrss / 1e6:.2f} GB (largest pricing process {kids.ru_maxrss / 1e6:.2f} GB); load average {os.getloadavg()[0]:.1f}")
+        print("\n".join(lines[1:4]))
+        raise SystemExit(e.exit_code) from None
     wall, cpu = time.perf_counter() - t1, cpu_s() - c1
     s = plan.stats
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -386,6 +386,10 @@ class Relax:
     def run(self) -> Plan:
         start = time.perf_counter()
         self.initial_pool()
+        alone = np.flatnonzero(~np.isfinite(self.min_cost))
+        if len(alone):  # pricing uses the same filters: these classes can never be served
+            raise InfeasibleError([f"demand class {c} ({self.inst.demands[c].label}) has no route meeting its SLO ({self.inst.demands[c].max_latency_s * 1e3:.1f} ms)"
+                                   f" and accuracy floor within its nodes' memory, even alone in the network" for c in alone], method="relax")
         model, sol, bound = self.relaxation(bounding=True)
         if sol.art.max(initial=0.0) > 1e-6 and self.converged:
             raise InfeasibleError([f"demand class {c} ({self.inst.demands[c].label}) cannot be served even fractionally: every route meeting its SLO and accuracy floor would exceed a memory, compute or link capacity" for c in np.flatnonzero(sol.art > 1e-6)], method="relax")

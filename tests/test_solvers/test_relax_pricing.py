@@ -130,3 +130,18 @@ def test_skipped_classes_could_not_price_below_their_floor(queueing):
         assert skip.skipped > len(classes) // 2  # most classes' cheapest routes pay no price under none
     else:
         assert skip.skipped == 0  # every loaded server has a congestion price
+
+
+def test_a_class_with_no_route_at_all_is_infeasible_before_any_relaxation(tmp_path, monkeypatch):
+    from helpers import line_instance_data
+
+    from placement import InfeasibleError
+    from solvers import relax_model
+
+    data = line_instance_data()
+    data["demand"][1]["max_latency_s"] = 1e-9  # no route is that fast
+    inst = instance_from_data(data, tmp_path)
+    monkeypatch.setattr(relax_model, "RelaxModel", None)  # never reached
+    with pytest.raises(InfeasibleError, match="demand class 1 .* even alone") as exc:
+        solve(inst, "relax")
+    assert len(exc.value.reasons) == 1
