@@ -60,7 +60,7 @@ def main() -> None:
     except IdnplanError as e:
         lines = str(e).splitlines()
         me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        print(f"{type(e).__name__} after {time.perf_counter() - t1:.1f} s wall, {cpu_s() - c1:.1f} CPU s: {lines[0]} ({len(lines) - 1} lines);"
+        print(f"{type(e).__name__} after {time.perf_counter() - t1:.1f} s wall, {cpu_s() - c1:.1f} CPU s: {lines[0]} ({len(getattr(e, 'reasons', []) or lines[1:])} reasons);"
               f" peak RSS {me.ru_maxrss / 1e6:.2f} GB (largest pricing process {kids.ru_maxrss / 1e6:.2f} GB); load average {os.getloadavg()[0]:.1f}")
         print("\n".join(lines[1:4]))
         raise SystemExit(e.exit_code) from None
