@@ -12,7 +12,13 @@
    Lagrangian bound of every round holds for every route, in or out of the
    pool, whatever the solver's accuracy; at convergence it meets the
    relaxation's value. SLOs enter at zero load (waiting only lengthens a
-   route), so the bound is valid under ``ps`` too.
+   route), so the bound is valid under ``ps`` too. Column generation stops
+   as soon as a full pricing pass proves the relaxation within half the gap
+   tolerance of that bound (``mip_gap``; the other half is left to rounding),
+   so on a large fleet a loose tolerance needs few passes. Between full
+   passes, partial ones price only the classes that last had a route of
+   negative reduced cost (``partial_pricing``); ``jobs`` splits each pass
+   over forked processes (:mod:`solvers.relax_pricing`).
 2. **Rounding.** Per node, storage keys are taken in decreasing order of
    their fraction (trial 0) or in a seeded random order weighted by it
    (further trials, Efraimidis-Spirakis sampling) while the memory holds
@@ -21,7 +27,8 @@
    same column generation with the unstored layers forbidden (convex, for
    splittable routing); unsplittable routing assigns each class the route
    with the largest share that fits the capacity left, then improves by
-   single-class moves. Classes left unserved get storage for their cheapest
+   single-class moves. The re-optimisation prices no routes once the
+   restricted problem is within the gap tolerance of the bound. Classes left unserved get storage for their cheapest
    route (repair); routes whose SLO fails at the plan's loads (waiting
    included) are banned and the routing re-optimised.
 
@@ -49,6 +56,7 @@ from .columns import Column, column_from_candidate, storage_nodes
 from .congestion import slo_budget, value_routes
 from .registry import Option, SolveOptions, register
 from .relax_assign import assign_unsplittable, round_storage
+from .relax_pricing import initial_pass, price_pass
 
 if TYPE_CHECKING:  # cvxpy is imported only when relax runs (the method declares requires=cvxpy)
     from .relax_model import RelaxModel, RelaxSolution
@@ -63,11 +71,20 @@ CG_RTOL = 1e-7
 REPAIR_CANDIDATES = 200
 #: Re-optimisations per rounding trial while routes miss their SLO at the plan's loads.
 MAX_SLO_ROUNDS = 12
+#: Column generation of the bounding relaxation stops once it is within this share of the gap tolerance of its bound
+#: (the rest is left to rounding).
+CG_GAP_SHARE = 0.5
+#: Partial pricing passes in a row at most (then a full one, which alone gives a bound).
+PARTIAL_MAX = 3
+#: A partial pass is made only when fewer than this share of the classes are active (else it saves little).
+PARTIAL_SHARE = 0.5
 
 OPTIONS = (
     Option("max_rounds", "int", 60, "column generation rounds at most, per relaxation"),
     Option("roundings", "int", 3, "rounding trials: the first by storage fraction, the others seeded and randomized"),
     Option("slo_repair", "str", "rows", "routes missing their SLO at the plan's loads (queueing ps): rows = impose their SLO, waiting included, as convex rows of the re-optimisation; ban = ban them", ("rows", "ban")),
+    Option("jobs", "int", 1, "processes for pricing passes (fork, classes split between them; 1: this process only)"),
+    Option("partial_pricing", "bool", True, "between full pricing passes, price only the classes whose last pass found a route of negative reduced cost"),
     Option("solver", "str", "auto", "cvxpy solver (auto: CLARABEL under queueing ps, HIGHS otherwise)", ("auto", "CLARABEL", "HIGHS", "SCS")),
 )
 
@@ -94,6 +111,15 @@ class Relax:
         self.slo_loosened = 0  # re-optimisations after dropping SLO rows that left classes unserved
         self.unserved: set[int] = set()  # classes a re-optimisation with SLO rows could not serve
         self.slo_repair = str(opts.extra.get("slo_repair", "rows"))
+        self.jobs = max(1, int(opts.extra.get("jobs", 1)))
+        self.partial = bool(opts.extra.get("partial_pricing", True))
+        self.cg_gap = CG_GAP_SHARE * opts.mip_gap
+        self.cg_stop: float | None = None  # relative gap at which column generation stopped (None: converged or time)
+        self.target: float | None = None  # relaxation value (L x J) good enough for a rounding trial (set once the bound is known)
+        self.passes = {"full": 0, "partial": 0}
+        self.min_cost = np.full(len(instance.demands), np.inf)  # per class: the cost of its cheapest route (inf: unknown)
+        self.skipped = 0  # class pricings skipped because no route could have a negative reduced cost
+        self.pricing_cpu_s = 0.0
 
     # -- the pool --------------------------------------------------------------------
     def add(self, columns: list[Column]) -> int:
@@ -106,33 +132,49 @@ class Relax:
         return n
 
     def initial_pool(self) -> None:
-        """The cheapest routes of each class, class by class (each candidate set is dropped after its class)."""
+        """The cheapest routes of each class, class by class (each candidate set is dropped after its class;
+        split over ``jobs`` processes when asked)."""
         t = time.perf_counter()
-        for d in self.inst.demands:
-            if self.opts.expired():
-                raise TimeLimitReached(f"relax: time limit reached while building the initial routes ({d.index} of {len(self.inst.demands)} classes"
-                                       f" in {time.perf_counter() - t:.0f} s: one pass over every class's routes takes longer than the limit)")
-            tree = origin_tree(self.inst, d.origin)
-            cols = []
-            for cand in candidate_routes(self.inst, d).iterate():
-                cols.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
-                if len(cols) >= INITIAL_ROUTES:
-                    break
-            self.add(cols)
+        cols = initial_pass(self, self.jobs)
+        self.add(cols)
+        # the first route of each class is its cheapest anywhere (best-first by cost): pricing's floor
+        np.minimum.at(self.min_cost, np.array([c.cls for c in cols], dtype=np.int64), np.array([c.cost for c in cols]))
         self.pool_s = time.perf_counter() - t
+
+    def initial_routes(self, c: int) -> list[Column]:
+        """The ``INITIAL_ROUTES`` cheapest routes of class ``c``."""
+        d = self.inst.demands[c]
+        if self.opts.expired():
+            raise TimeLimitReached(f"relax: time limit reached while building the initial routes ({d.index} of {len(self.inst.demands)} classes"
+                                   f" done: one pass over every class's routes takes longer than the limit)")
+        tree = origin_tree(self.inst, d.origin)
+        cols = []
+        for cand in candidate_routes(self.inst, d).iterate():
+            cols.append(column_from_candidate(self.inst, tree, cand, self.storage_nodes))
+            if len(cols) >= INITIAL_ROUTES:
+                break
+        return cols
 
     # -- column generation ---------------------------------------------------------------
     def relaxation(self, forbidden: dict | None = None, stored: set | None = None, banned: frozenset = frozenset(), bounding: bool = False,
-                   slo: frozenset = frozenset()):
+                   slo: frozenset = frozenset(), target: float | None = None):
         """Solve the relaxation over the whole route space (with storage fixed to ``stored`` when given;
         with the SLO rows of the routes in ``slo``, waiting included, under ``ps``).
 
         Returns (model, solution, best Lagrangian bound in L x J or -inf; only when ``bounding``,
-        which is never combined with SLO rows: they restrict the problem).
+        which is never combined with SLO rows: they restrict the problem). With ``bounding``,
+        column generation also stops once a full pricing pass proves the relaxation within
+        ``CG_GAP_SHARE x mip_gap`` of its bound (every class served). With ``target`` (L x J),
+        it stops as soon as a solution serving every class costs at most that (no pricing then).
+        Pricing passes are full or partial (:mod:`solvers.relax_pricing`); only a full pass,
+        every class priced under one solution's duals, gives a bound.
         """
         from .relax_model import RelaxModel
 
         best = -math.inf
+        C = len(self.inst.demands)
+        active: np.ndarray | None = None  # classes for a partial pass (None: the next pass is full)
+        streak = 0  # partial passes since the last full one
         for _ in range(self.max_rounds):
             slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
             t = time.perf_counter()
@@ -140,31 +182,46 @@ class Relax:
             model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx, fixed_rates=True, allow=allow, stored=stored)
             sol = model.solve(self.opts.verbose)
             self.solve_s += time.perf_counter() - t
-            t = time.perf_counter()
             self.rounds += 1
+            served = sol.art.max(initial=0.0) <= 1e-6
+            if target is not None and served and sol.objective <= target:
+                return model, sol, best  # good enough for the caller's gap: no pricing needed
+            t = time.perf_counter()
             prices = model.class_prices(sol, model.server_prices(sol))
-            new, min_rc = [], np.zeros(len(self.inst.demands))
-            tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(len(self.inst.demands), 1)
-            partial = False
-            for c, d in enumerate(self.inst.demands):
-                if self.opts.expired():
-                    partial = True  # classes left unpriced: no bound from this round
-                    break
-                pr = prices[c]
-                if forbidden:
-                    pr.forbidden = forbidden
-                rc, cols = self.price_class(d, pr, tol, banned)
-                min_rc[c] = rc
-                new.extend(cols)
+            tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(C, 1)
+            full = active is None or not self.partial or streak >= PARTIAL_MAX or len(active) > PARTIAL_SHARE * C
+            classes = np.arange(C) if full else active
+            floor = None
+            if not forbidden and not banned and np.all(prices.node_price >= 0) and np.all(prices.link_price >= 0):
+                # no route of a class costs less than its cheapest, and prices are >= 0: its reduced cost is at least this
+                floor = np.where(np.isfinite(self.min_cost), prices.rates * self.min_cost - prices.offsets, -np.inf)
+            res = price_pass(self, classes, prices, tol, banned, forbidden, self.jobs, floor)
+            self.skipped += res.skipped
             self.pricing_s += time.perf_counter() - t
-            if bounding and not partial:
-                best = max(best, model.lagrangian(sol, prices.offsets, min_rc))
-                if sol.objective - best <= CG_RTOL * max(1.0, abs(sol.objective)):
+            self.pricing_cpu_s += res.cpu_s
+            self.passes["full" if full else "partial"] += 1
+            new = res.columns
+            active = res.classes[res.min_rc[res.classes] < -tol]
+            streak = 0 if full else streak + 1
+            if bounding and full and res.complete:
+                best = max(best, model.lagrangian(sol, prices.offsets, res.min_rc))
+                gap = sol.objective - best
+                if gap <= CG_RTOL * max(1.0, abs(sol.objective)):
                     return model, sol, best
-            if not new or self.opts.expired():
-                if new or partial:
-                    self.converged = False
+                if served and gap <= self.cg_gap * abs(sol.objective):
+                    self.cg_stop = gap / max(abs(sol.objective), 1e-300)
+                    return model, sol, best
+            if not res.complete or (new and self.opts.expired()):
+                self.converged = False  # classes left unpriced, or routes found but not used
                 return model, sol, best
+            if not new:
+                if full:
+                    return model, sol, best
+                if self.opts.expired():
+                    self.converged = False  # no full pass proved it
+                    return model, sol, best
+                active = None  # nothing new among the active classes: a full pass next
+                continue
             self.add(new)
         self.converged = False
         return model, sol, best
@@ -237,7 +294,7 @@ class Relax:
         for _ in range(MAX_SLO_ROUNDS):
             if self.opts.expired():
                 return None
-            model, sol, _ = self.relaxation(self.forbidden_of(stored), stored, frozenset(banned), slo=frozenset(slo))
+            model, sol, _ = self.relaxation(self.forbidden_of(stored), stored, frozenset(banned), slo=frozenset(slo), target=self.target)
             allowed = np.asarray(model.allow.value)
             routes = self.routes_of(model, sol, allowed)
             if routes is None:
@@ -329,6 +386,10 @@ class Relax:
     def run(self) -> Plan:
         start = time.perf_counter()
         self.initial_pool()
+        alone = np.flatnonzero(~np.isfinite(self.min_cost))
+        if len(alone):  # pricing uses the same filters: these classes can never be served
+            raise InfeasibleError([f"demand class {c} ({self.inst.demands[c].label}) has no route meeting its SLO ({self.inst.demands[c].max_latency_s * 1e3:.1f} ms)"
+                                   f" and accuracy floor within its nodes' memory, even alone in the network" for c in alone], method="relax")
         model, sol, bound = self.relaxation(bounding=True)
         if sol.art.max(initial=0.0) > 1e-6 and self.converged:
             raise InfeasibleError([f"demand class {c} ({self.inst.demands[c].label}) cannot be served even fractionally: every route meeting its SLO and accuracy floor would exceed a memory, compute or link capacity" for c in np.flatnonzero(sol.art > 1e-6)], method="relax")
@@ -336,6 +397,8 @@ class Relax:
         lb = bound / L
         relax_value = sol.objective / L
         x_frac = {k: float(v) for k, v in zip(model.keys, sol.x)}
+        if lb > 0:
+            self.target = L * lb * (1 + CG_GAP_SHARE * self.opts.mip_gap)  # a plan there is within the gap tolerance
         best = None
         for t in range(int(self.opts.extra.get("roundings", 3))):
             if t and (self.opts.expired() or (best is not None and best.objective - lb <= self.opts.mip_gap * abs(best.objective))):
@@ -353,7 +416,11 @@ class Relax:
         gap = max(0.0, (best.objective - lb) / max(abs(best.objective), 1e-12))
         proven = gap <= self.opts.mip_gap + 1e-12
         term = Termination.OPTIMAL if gap <= 1e-9 else (Termination.GAP_LIMIT if proven else (Termination.COMPLETED if self.converged else Termination.ITERATION_LIMIT))
-        self.notes.append(f"relaxation {relax_value:.10g}, bound {lb:.10g} ({'converged' if self.converged else 'column generation stopped early: Lagrangian bound'}), {len(self.pool)} routes generated")
+        how = "converged" if self.converged and self.cg_stop is None else "column generation stopped early: Lagrangian bound"
+        if self.cg_stop is not None:
+            how += f" of a full pricing pass, relaxation within {self.cg_stop:.2e} of it"
+        self.notes.append(f"relaxation {relax_value:.10g}, bound {lb:.10g} ({how}), {len(self.pool)} routes generated,"
+                          f" {self.passes['full']} full and {self.passes['partial']} partial pricing passes ({self.skipped} class pricings skipped: no route could price below 0)")
         plan = build_plan(
             self.inst, "relax", best.choices,
             PlanStatus.OPTIMAL if proven else PlanStatus.FEASIBLE,
@@ -365,7 +432,8 @@ class Relax:
             notes=self.notes,
         )
         plan.stats = {"relaxation": relax_value, "bound": lb, "gap": gap, "routes": len(self.pool), "rounds": self.rounds, "slo_rows": self.slo_rows, "slo_loosened": self.slo_loosened,
-                      "initial_routes_s": self.pool_s, "relaxation_s": self.solve_s, "pricing_s": self.pricing_s, "wall_time_s": time.perf_counter() - start}
+                      "initial_routes_s": self.pool_s, "relaxation_s": self.solve_s, "pricing_s": self.pricing_s, "pricing_cpu_s": self.pricing_cpu_s,
+                      "full_passes": self.passes["full"], "partial_passes": self.passes["partial"], "cg_stop_gap": self.cg_stop, "pricings_skipped": self.skipped, "wall_time_s": time.perf_counter() - start}
         return plan
 
 
