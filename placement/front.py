@@ -72,16 +72,21 @@ def non_dominated(F: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
     """
     F = np.asarray(F, dtype=float)
     n = len(F)
-    keep = np.ones(n, dtype=bool)
     tol = rtol * np.maximum(np.abs(F).max(axis=0, initial=0.0), 1e-300)
-    for i in range(n):
-        if not keep[i]:
-            continue
-        le = np.all(F <= F[i] + tol, axis=1)
-        lt = np.any(F < F[i] - tol, axis=1)
-        same = np.all(np.abs(F - F[i]) <= tol, axis=1)
-        if np.any(le & lt) or np.any(same[:i] & keep[:i]):
+    dominated = np.zeros(n, dtype=bool)
+    step = max(1, 2_000_000 // max(1, n * max(1, F.shape[1] if F.ndim == 2 else 1)))
+    for start in range(0, n, step):  # blocks of rows against all rows, vectorised
+        block = F[start:start + step, None, :]
+        le = np.all(F[None, :, :] <= block + tol, axis=2)
+        lt = np.any(F[None, :, :] < block - tol, axis=2)
+        dominated[start:start + step] = np.any(le & lt, axis=1)
+    keep = ~dominated
+    kept: list[int] = []
+    for i in np.flatnonzero(keep):  # of rows equal within tol, the first one kept stays
+        if kept and np.any(np.all(np.abs(F[kept] - F[i]) <= tol, axis=1)):
             keep[i] = False
+        else:
+            kept.append(int(i))
     return keep
 
 

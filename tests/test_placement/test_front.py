@@ -40,3 +40,29 @@ def test_schema_front(capsys):
     assert main(["schema", "front"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "idnplan front file" and "points" in schema["properties"]
+
+
+def _non_dominated_by_loop(F, rtol=1e-9):
+    """The definition, one row at a time (the oracle)."""
+    F = np.asarray(F, dtype=float)
+    keep = np.ones(len(F), dtype=bool)
+    tol = rtol * np.maximum(np.abs(F).max(axis=0, initial=0.0), 1e-300)
+    for i in range(len(F)):
+        le = np.all(F <= F[i] + tol, axis=1)
+        lt = np.any(F < F[i] - tol, axis=1)
+        same = np.all(np.abs(F - F[i]) <= tol, axis=1)
+        if np.any(le & lt) or np.any(same[:i] & keep[:i]):
+            keep[i] = False
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_non_dominated_equals_the_definition(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 400)), int(rng.integers(1, 5))
+    F = rng.integers(0, 6, size=(n, m)).astype(float)  # many ties and duplicates
+    if seed % 3 == 0:
+        F = F + rng.uniform(0, 1e-12, size=F.shape)  # equal within the tolerance
+    if seed % 3 == 1:
+        F = rng.random((n, m)) * 10.0 ** rng.integers(-6, 7)
+    assert non_dominated(F).tolist() == _non_dominated_by_loop(F).tolist()
