@@ -87,25 +87,6 @@ def _cheapest_usage(instance: Instance, r: int) -> dict[tuple[str, int], float] 
     return use
 
 
-def _loads(instance: Instance, master, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Compute seconds per second per node and bytes per second per link direction of the shares ``y``.
-
-    Taken from the route columns themselves, not from the capacity rows'
-    activities: under ``queueing: ps`` those rows are equalities with the
-    server's utilization as a column (activity 0).
-    """
-    node = np.zeros(len(instance.nodes))
-    link = np.zeros(2 * len(instance.links))
-    for k, col in enumerate(master.columns):
-        if k < len(y) and y[k] > 0:
-            f = master.rate[col.cls] * y[k]
-            for v, t in col.compute:
-                node[v] += f * t
-            for d, b in col.links:
-                link[d] += f * b
-    return node, link
-
-
 def saturated_resources(instance: Instance, master, sol, unserved: list[int] | None = None) -> list[str]:
     """Resources the best relaxed plan fills to capacity, with the load the unserved requests would add.
 
@@ -117,7 +98,8 @@ def saturated_resources(instance: Instance, master, sol, unserved: list[int] | N
         return []
     dual = sol.row_dual
     values = np.array(master.h.getSolution().row_value)
-    node_load, link_load = _loads(instance, master, sol.y)
+    load = master.server_load(sol.y)
+    node_load, link_load = load[: len(instance.nodes)], load[len(instance.nodes):]
     extra: dict[tuple[str, int], float] = defaultdict(float)
     for r in unserved or []:
         use = _cheapest_usage(instance, r)

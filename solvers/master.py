@@ -331,6 +331,23 @@ class Master:
             time_s=float(h.getRunTime()),
         )
 
+    def server_load(self, y: np.ndarray) -> np.ndarray:
+        """Per server (nodes, then link directions as ``row_link``): compute seconds and bytes per second of the route columns at shares ``y``.
+
+        Taken from the columns themselves, not from the capacity rows' activities
+        (under ``queueing: ps`` those rows are equalities with the utilization as a column).
+        """
+        n_nodes = len(self.row_comp)
+        out = np.zeros(n_nodes + len(self.row_link))
+        for k, col in enumerate(self.columns):
+            if k < len(y) and y[k] > 0:
+                f = self.rate[col.cls] * y[k]
+                for v, t in col.compute:
+                    out[v] += f * t
+                for d, b in col.links:
+                    out[n_nodes + d] += f * b
+        return out
+
     def col_cost(self) -> np.ndarray:
         """Objective coefficient of every HiGHS column (the model's own costs, L x J units)."""
         return np.asarray(self.h.getLp().col_cost_, dtype=float)

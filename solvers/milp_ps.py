@@ -45,7 +45,6 @@ import math
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from placement.build import RouteChoice
 from placement.errors import InfeasibleError, SolverError
@@ -92,18 +91,8 @@ class CongestedBranchAndPrice(BranchAndPrice):
 
     # -- the outer approximation ---------------------------------------------------
     def rho(self, y: np.ndarray) -> np.ndarray:
-        """Per server, the load of the master's columns at shares ``y``."""
-        rows, cols, vals = [], [], []
-        for k, col in enumerate(self.master.columns):
-            if y[k] <= 0:
-                continue
-            f = self.master.rate[col.cls] * y[k]
-            for v, t in col.compute:
-                rows.append(v), cols.append(0), vals.append(f * t)
-            for d, b in col.links:
-                rows.append(self.n_nodes + d), cols.append(0), vals.append(f * b / self.bw[self.n_nodes + d])
-        out = sp.coo_matrix((vals, (rows, cols)), shape=(len(self.rows), 1)).toarray().ravel()
-        return np.minimum(out, self.U)
+        """Per server, the utilization of the master's columns at shares ``y`` (at most ``U``)."""
+        return np.minimum(self.master.server_load(y) / self.bw, self.U)
 
     def refine(self, y: np.ndarray, objective: float | None) -> int:
         """Tangent cuts where the approximation misses the waiting at shares ``y``; returns how many."""
