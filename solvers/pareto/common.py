@@ -54,6 +54,14 @@ def check_instance(instance: Instance, method: str) -> None:
         raise MethodError(f"method '{method}' needs options.queueing: none (F is linear in the route shares only without congestion); instance '{instance.name}' has '{instance.queueing}'")
 
 
+def objectives_and_pool(instance: Instance, opts, method: str) -> tuple[list[str], RoutePool]:
+    """What every Pareto method does first: its objectives (option ``objectives``), the
+    instance check, and the route pool of ``max_routes`` per class for those objectives."""
+    objectives = parse_objectives(opts.extra["objectives"], method)
+    check_instance(instance, method)
+    return objectives, RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
+
+
 def plan_of(instance: Instance, pool: RoutePool, method: str, shares: dict[int, float], *, notes: list[str] | None = None, seed: int | None = None) -> Plan:
     """A plan from route index -> share, with the routes' own figures (the evaluator checks them).
 
@@ -140,4 +148,4 @@ def assemble(instance: Instance, method: str, objectives: list[str], plans: list
     )
 
 
-__all__ = ["OBJECTIVES_OPTION", "POOL_OPTION", "additive_epsilon", "assemble", "check_instance", "hypervolume", "parse_objectives", "plan_of", "plan_vector", "reference_point"]
+__all__ = ["OBJECTIVES_OPTION", "POOL_OPTION", "additive_epsilon", "assemble", "check_instance", "hypervolume", "parse_objectives", "objectives_and_pool", "plan_of", "plan_vector", "reference_point"]

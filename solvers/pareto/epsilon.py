@@ -45,9 +45,8 @@ from placement.front import Front
 from placement.instance import Instance
 
 from ..registry import Option, SolveOptions, register
-from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives
-from .mip import ObjectiveMILP, Solved, certified_plan, pool_note, with_certified_count
-from .pool import RoutePool
+from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble
+from .mip import ObjectiveMILP, Solved, certified_plan, objective_milp, pool_note, with_certified_count
 
 POINTS_OPTION = Option("points", "int", None, "grid points per bounded objective (AUGMECON2); default: the complete front by recursion (unsplittable), 8 (splittable)")
 #: Grid of a splittable instance's (continuous) front when no ``points`` are given.
@@ -128,10 +127,7 @@ def _lex_in_order(milp: ObjectiveMILP, order: list[int]) -> Solved | None:
 
 def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
     start = time.perf_counter()
-    objectives = parse_objectives(opts.extra["objectives"], "epsilon")
-    check_instance(instance, "epsilon")
-    pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
-    milp = ObjectiveMILP(instance, pool, objectives, opts, price=bool(opts.extra["price"]), completion=int(opts.extra["completion"]))
+    objectives, milp = objective_milp(instance, opts, "epsilon")
     solve = _Cached(milp)
     found: dict = {}
     points = opts.extra["points"]
@@ -148,7 +144,7 @@ def run_epsilon(instance: Instance, opts: SolveOptions) -> Front:
     if instance.routing == "splittable":
         notes.append(f"splittable routing: the front is continuous; these are exact (non-dominated) points of it on a grid of {points} values per bounded objective")
     plans = [certified_plan(instance, milp, "epsilon", s, opts.seed) for s in found.values()]
-    options = {"objectives": ",".join(objectives), "points": points, "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete, "price": milp.pricer is not None}
+    options = {"objectives": ",".join(objectives), "points": points, "max_routes": opts.extra["max_routes"], "pool_complete": milp.pool.complete, "price": milp.pricer is not None}
     front = assemble(instance, "epsilon", objectives, plans, status="exact" if exact else "heuristic", start=start, seed=opts.seed, options=options, notes=notes)
     return with_certified_count(front)
 

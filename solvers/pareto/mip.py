@@ -27,7 +27,7 @@ from placement.instance import Instance
 
 from ..master import INF, Master
 from ..registry import SolveOptions
-from .common import plan_of
+from .common import objectives_and_pool, plan_of
 from .pool import RoutePool, contributions, objective_indices
 from .pricing import COMPLETION, Pricer
 
@@ -174,6 +174,12 @@ class ObjectiveMILP:
     def _solved(self, y: np.ndarray, certified: bool) -> Solved:
         shares = {int(g): float(v) for g, v in enumerate(y) if v > 1e-9}
         return Solved(shares, y @ self.Cg[: len(y)], certified)
+
+
+def objective_milp(instance: Instance, opts: SolveOptions, method: str) -> tuple[list[str], ObjectiveMILP]:
+    """The objectives and the objective MILP of ``epsilon`` and ``weights`` (options ``price`` and ``completion``)."""
+    objectives, pool = objectives_and_pool(instance, opts, method)
+    return objectives, ObjectiveMILP(instance, pool, objectives, opts, price=bool(opts.extra["price"]), completion=int(opts.extra["completion"]))
 
 
 def pool_note(milp: ObjectiveMILP) -> str:

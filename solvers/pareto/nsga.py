@@ -50,7 +50,7 @@ from placement.instance import Instance
 from placement.kernel import SOLVER_RTOL
 
 from ..registry import Option, SolveOptions, register
-from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives, plan_of
+from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, objectives_and_pool, plan_of
 from .pool import RoutePool, objective_indices
 from .weights import simplex_lattice
 
@@ -320,9 +320,7 @@ def run_nsga(instance: Instance, opts: SolveOptions, which: str) -> Front:
     from pymoo.util.ref_dirs import get_reference_directions
 
     start = time.perf_counter()
-    objectives = parse_objectives(opts.extra["objectives"], which)
-    check_instance(instance, which)
-    pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
+    objectives, pool = objectives_and_pool(instance, opts, which)
     enc = Encoding(instance, pool, objectives, opts.seed)
     # the non-dominated part of every feasible plan evaluated (kept incrementally), and how many there were
     archive: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}

@@ -21,10 +21,9 @@ from placement.front import Front
 from placement.instance import Instance
 
 from ..registry import Option, SolveOptions, register
-from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble, check_instance, parse_objectives
+from .common import OBJECTIVES_OPTION, POOL_OPTION, assemble
 from .epsilon import COMPLETION_OPTION, PRICE_OPTION
-from .mip import ObjectiveMILP, certified_plan, pool_note, with_certified_count
-from .pool import RoutePool
+from .mip import certified_plan, objective_milp, pool_note, with_certified_count
 
 POINTS_OPTION = Option("points", "int", 6, "divisions of the weight simplex per objective (weight vectors: C(points + p - 1, p - 1))")
 
@@ -37,10 +36,7 @@ def simplex_lattice(p: int, divisions: int) -> np.ndarray:
 
 def run_weights(instance: Instance, opts: SolveOptions) -> Front:
     start = time.perf_counter()
-    objectives = parse_objectives(opts.extra["objectives"], "weights")
-    check_instance(instance, "weights")
-    pool = RoutePool.build(instance, opts.extra["max_routes"], tuple(objectives))
-    milp = ObjectiveMILP(instance, pool, objectives, opts, price=bool(opts.extra["price"]), completion=int(opts.extra["completion"]))
+    objectives, milp = objective_milp(instance, opts, "weights")
     found: dict = {}
     lattice = simplex_lattice(len(objectives), opts.extra["points"])
     for w in lattice:
@@ -53,7 +49,7 @@ def run_weights(instance: Instance, opts: SolveOptions) -> Front:
     if milp.timed_out:
         notes.append("time limit reached: the front is the part found so far")
     plans = [certified_plan(instance, milp, "weights", s, opts.seed) for s in found.values()]
-    options = {"objectives": ",".join(objectives), "points": opts.extra["points"], "max_routes": opts.extra["max_routes"], "pool_complete": pool.complete, "price": milp.pricer is not None}
+    options = {"objectives": ",".join(objectives), "points": opts.extra["points"], "max_routes": opts.extra["max_routes"], "pool_complete": milp.pool.complete, "price": milp.pricer is not None}
     return with_certified_count(assemble(instance, "weights", objectives, plans, status="heuristic", start=start, seed=opts.seed, options=options, notes=notes))
 
 
