@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import resource
 import sys
@@ -46,7 +47,10 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--queueing", choices=("none", "ps"), default=None, help="override the file's queueing")
     ap.add_argument("--no-partial", action="store_true", help="full pricing passes only")
+    ap.add_argument("--log", action="store_true", help="print relax's progress (each round and rounding) to stderr")
     args = ap.parse_args()
+    if args.log:
+        logging.basicConfig(level=logging.INFO, format="%(relativeCreated)9.0f ms %(message)s")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         inst = bench_instance(args.size, Path(tmp))

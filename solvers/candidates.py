@@ -508,7 +508,8 @@ class CandidateSet:
     hold a better one, so the order is exactly by score (ties by expansion order).
     """
 
-    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None, deadline: float | None = None):
+    def __init__(self, instance: Instance, tree: OriginTree, demand: Demand, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], models: list[Model], k_max: int, slo: float | None, prices: Prices | None = None, residual: Residual | None = None, deadline: float | None = None,
+                 refiners: list | None = None):
         self.instance = instance
         self.tree = tree
         self.demand = demand
@@ -520,13 +521,18 @@ class CandidateSet:
         self.prices = prices
         self.residual = residual
         self.deadline = deadline
+        self.refiners = refiners or [None] * len(models)  # per model: finer bounds for given target nodes (computed for the pairs reached only)
         self.expanded = 0
 
     def _expand(self, upto: int) -> list[tuple[Block, np.ndarray]]:
-        """Blocks for the pairs expanded..upto, grouped by model, with their kept flat indices."""
+        """Blocks for the pairs expanded..upto (see :meth:`_expand_pairs`)."""
         mids = self.pair_model[self.expanded : upto]
         tgts = self.pair_target[self.expanded : upto]
         self.expanded = upto
+        return self._expand_pairs(mids, tgts)
+
+    def _expand_pairs(self, mids: np.ndarray, tgts: np.ndarray) -> list[tuple[Block, np.ndarray]]:
+        """Blocks for the given (model, target) pairs, grouped by model, with their kept flat indices."""
         out = []
         for m in np.unique(mids):
             model = self.models[int(m)]
@@ -548,6 +554,26 @@ class CandidateSet:
                         out.append((blk, flat[np.argsort(blk.score.ravel()[flat], kind="stable")]))
         return out
 
+    def _refine(self, upto: int, stop: float, pending: list) -> list[tuple[Block, np.ndarray]]:
+        """Take the pairs expanded..upto: those of models with a refiner go to ``pending`` (a heap of
+        (finer bound, model, target)) unless that bound reaches ``stop``; the others are expanded."""
+        lbs = self.pair_lb[self.expanded : upto]
+        mids = self.pair_model[self.expanded : upto]
+        tgts = self.pair_target[self.expanded : upto]
+        self.expanded = upto
+        direct = np.ones(len(mids), dtype=bool)
+        for m in np.unique(mids):
+            refine = self.refiners[int(m)]
+            if refine is None:
+                continue
+            direct[mids == m] = False
+            rows = np.flatnonzero((mids == m) & (lbs < stop))
+            finer = np.maximum(lbs[rows], refine(tgts[rows]))
+            for lb, t in zip(finer.tolist(), tgts[rows].tolist()):
+                if lb < stop:
+                    heapq.heappush(pending, (lb, int(m), t))
+        return self._expand_pairs(mids[direct], tgts[direct]) if direct.any() else []
+
     def candidate(self, blk: Block, flat: int) -> Candidate:
         chain, cut = divmod(int(flat), blk.cost.shape[1])
         return Candidate(
@@ -564,14 +590,21 @@ class CandidateSet:
         return self.iterate()
 
     def iterate(self, stop: float = np.inf) -> Iterator[Candidate]:
-        """Candidates in order of score, only those with score < ``stop``."""
+        """Candidates in order of score, only those with score < ``stop``.
+
+        Pairs of models with a refiner are refined when the search reaches
+        them (their finer bound may send them back behind other pairs); the
+        others are expanded at once.
+        """
         self.expanded = 0
         heap: list[tuple[float, int, int]] = []  # (score, block number, cursor)
         blocks: list[tuple[Block, np.ndarray]] = []
+        pending: list[tuple[float, int, int]] = []  # refined pairs not yet expanded: (bound, model, target)
         step = 32
         npairs = len(self.pair_lb)
         while True:
-            next_lb = self.pair_lb[self.expanded] if self.expanded < npairs else np.inf
+            next_coarse = self.pair_lb[self.expanded] if self.expanded < npairs else np.inf
+            next_lb = min(next_coarse, pending[0][0]) if pending else next_coarse
             if heap and heap[0][0] <= next_lb:
                 score, b, cur = heapq.heappop(heap)
                 if score >= stop:
@@ -581,11 +614,18 @@ class CandidateSet:
                 if cur + 1 < len(order):
                     heapq.heappush(heap, (float(blk.score.ravel()[order[cur + 1]]), b, cur + 1))
                 continue
-            if self.expanded >= npairs or next_lb >= stop:
+            if next_lb >= stop or (self.expanded >= npairs and not pending):
                 return
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 raise TimeLimitReached(f"time limit reached while enumerating routes of demand class {self.demand.index}")
-            for blk, order in self._expand(min(npairs, self.expanded + step)):
+            if pending and pending[0][0] <= next_coarse:  # refined pairs first, as far as no coarse one could be better
+                take = []
+                while pending and pending[0][0] <= next_coarse and len(take) < step:
+                    take.append(heapq.heappop(pending))
+                new = self._expand_pairs(np.array([m for _, m, _ in take], dtype=np.int64), np.array([t for _, _, t in take], dtype=np.int64))
+            else:
+                new = self._refine(min(npairs, self.expanded + step), stop, pending)
+            for blk, order in new:
                 blocks.append((blk, order))
                 heapq.heappush(heap, (float(blk.score.ravel()[order[0]]), len(blocks) - 1, 0))
             step *= 2
@@ -609,7 +649,12 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     origin it sends either the input, or the cut tensor after the layers the
     origin computed itself (the origin's own latency counts for those); over
     every further link it sends at least the smallest tensor the model can
-    send; and the result comes back over every link.
+    send; and the result comes back over every link. The last computing node
+    is ``t`` itself, so the latency also counts, at best over the layer
+    suffixes ``t`` can hold (:func:`_tail_extra`), what running that suffix on
+    ``t``'s own device and receiving its input over the hop into ``t`` costs
+    beyond the fastest device and the smallest tensor (+inf: no suffix fits
+    ``t``'s memory, so no route ends there).
     """
     if ("bounds", model.id) in tree.memo:
         return tree.memo.get(("bounds", model.id), None)
@@ -624,11 +669,57 @@ def pair_bounds(instance: Instance, tree: OriginTree, model: Model) -> tuple[np.
     first_lat = np.where(key_hop < 0, head[n], np.min(base + send * tree.first_inv[np.maximum(key_hop, 0)][:, None], axis=1))
     tree.memo.get(("key_base", model.id), lambda: (base, first_lat))
     inverse = inverse.ravel()
-    lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat
+    lb_lat = first_lat[inverse] + smallest * (tree.d_inv - tree.first_inv) + result * tree.d_inv + 2 * tree.d_lat + _tail_extra(tree, model, suffix)
     out = (lb_lat, first_en[inverse] + (smallest + result) * tree.d_en)
     tree.memo.get(("bounds", model.id), lambda: out)
     instance.topology.trees.resize(tree.origin)
     return out
+
+
+def _tail_extra(tree: OriginTree, model: Model, suffix: np.ndarray) -> np.ndarray:
+    """Per tree node ``t``: a lower bound on the latency a route ending at ``t`` spends beyond :func:`pair_bounds`' other terms.
+
+    Such a route computes a suffix ``c..n-1`` of the layers at ``t`` (all of
+    them when ``c`` is 0): on ``t``'s device that takes ``tail_t(c)``, where the
+    other terms count only the fastest device of the path, ``suffix(c)``; and
+    away from the first hop, tensor ``c`` crosses the hop into ``t``, where they
+    count only the smallest tensor. The bound is the minimum over the suffixes
+    that fit ``t``'s parameter and activation memory of ``tail_t(c) - suffix(c)
+    + (send(c) - smallest) / bandwidth(hop)`` (each term >= 0; +inf where none
+    fits; 0 at the origin), shaved by a relative 1e-9 against rounding. It adds
+    to the bounds of any cut before ``c`` (those are minimised apart), so the
+    sum stays a lower bound. Computed once per group of nodes alike in path
+    device set, first hop, device, hop bandwidth and memory.
+    """
+    n = model.n_layers
+    groups, inverse = tree.memo.get("tail_groups", lambda: _tail_groups(tree))
+    key, dev, inv_bw, mem, ram, deep = groups
+    cum = _cum_by_device(model, tree)  # (D, n+1)
+    tail = cum[dev, n : n + 1] - cum[dev, :n]  # (G, n): layers c..n-1 on the group's device
+    send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])
+    extra = tail - suffix[key, :n] + (send - send.min())[None, :] * np.where(deep, inv_bw, 0.0)[:, None]
+    cum_p, act = model.cum_param_bytes, model.peak_activation_bytes
+    fits = within((cum_p[n] - cum_p[:n])[None, :], mem[:, None], SOLVER_RTOL) & within(np.maximum.accumulate(act[::-1])[::-1][None, :], ram[:, None], SOLVER_RTOL)
+    best = np.where(fits, np.maximum(extra, 0.0), np.inf).min(axis=1) * (1.0 - 1e-9)
+    best[key < 0] = 0.0  # the origin: pair_bounds' latency is exact there
+    return best[inverse]
+
+
+def _tail_groups(tree: OriginTree) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Nodes grouped for :func:`_tail_extra`: per group (bound key row, device, inverse bandwidth of the hop
+    into it, memory, activation memory, whether it is beyond the first hop; key -1 for the origin), and each node's group."""
+    _, _, key_inverse = bound_keys(tree)
+    codes = [key_inverse.astype(np.int64), tree.dev.astype(np.int64)]
+    for values in (tree.hop_inv, tree.mem, tree.ram):
+        codes.append(np.unique(values, return_inverse=True)[1].ravel().astype(np.int64))
+    codes.append((tree.depth >= 2).astype(np.int64) + 2 * (tree.depth == 0))
+    combined = np.zeros(len(tree.nodes), dtype=np.int64)
+    for c in codes:
+        combined = combined * (int(c.max(initial=0)) + 1) + c
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    key = np.where(tree.depth[first] == 0, -1, key_inverse[first])
+    groups = (key, tree.dev[first], tree.hop_inv[first], tree.mem[first], tree.ram[first], tree.depth[first] >= 2)
+    return groups, inverse.ravel()
 
 
 def _mask_bounds(model: Model, devices: list, power: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -773,15 +864,22 @@ def candidate_routes(
         allowed = np.zeros(len(tree.nodes), dtype=bool)
         allowed[[tree.index[t] for t in targets if t in tree.index]] = True
     models = [m for m in instance.models_for(demand) if not respect_accuracy or m.accuracy >= demand.min_accuracy - 1e-12]
-    lbs, mids, tgts = [], [], []
+    lbs, mids, tgts, refiners = [], [], [], []
     for mi, model in enumerate(models):
         lb_lat, lb_en = pair_bounds(instance, tree, model)
-        keep = np.ones(len(tree.nodes), dtype=bool) if slo is None else lb_lat <= slo
+        keep = np.isfinite(lb_lat) if slo is None else lb_lat <= slo  # inf: no layer suffix fits the node
         if allowed is not None:
             keep &= allowed
         idx = np.flatnonzero(keep)
-        lb_cost = request_cost(instance.weights, lb_lat, model.accuracy, lb_en)
-        lb_key = lb_cost[idx] if prices is None else price_bounds.priced_pair_bounds(instance, tree, model, prices, lb_cost, k_max, slo, stop)[idx]
+        fits = np.isfinite(lb_lat)
+        lb_cost = np.where(fits, request_cost(instance.weights, np.where(fits, lb_lat, 0.0), model.accuracy, lb_en), np.inf)
+        refine = None
+        if prices is None:
+            lb_key = lb_cost[idx]
+        else:
+            lb_all, refine = price_bounds.lazy_pair_bounds(instance, tree, model, prices, lb_cost, k_max, slo, stop)
+            lb_key = lb_all[idx]
+        refiners.append(refine)
         lbs.append(lb_key)
         mids.append(np.full(len(idx), mi))
         tgts.append(idx)
@@ -789,4 +887,4 @@ def candidate_routes(
     mid = np.concatenate(mids) if mids else np.zeros(0, dtype=np.int64)
     tgt = np.concatenate(tgts) if tgts else np.zeros(0, dtype=np.int64)
     order = np.lexsort((tgt, mid, lb))
-    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual, deadline)
+    return CandidateSet(instance, tree, demand, (lb[order], mid[order], tgt[order]), models, k_max, slo, prices, residual, deadline, refiners)

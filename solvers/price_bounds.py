@@ -10,16 +10,29 @@ where the price-free bound (:func:`solvers.candidates.pair_bounds`) is weak.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from placement.instance import Instance, Model
 from placement.kernel import SOLVER_RTOL, within
 
-from .candidates import OriginTree, Prices, _cum_forbidden, _cum_prices, bound_keys, hop_take, pair_bounds
+from .candidates import OriginTree, Prices, _cum_forbidden, _cum_prices, _tail_groups, bound_keys, hop_take, pair_bounds
 
 
 def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray, k_max: int, slo: float | None = None,
                        stop: float = np.inf) -> np.ndarray:
+    """:func:`lazy_pair_bounds` refined wherever its bound is below ``stop``."""
+    lb, refine = lazy_pair_bounds(instance, tree, model, prices, lb_cost, k_max, slo, stop)
+    if refine is not None:
+        idx = np.flatnonzero(lb < stop)
+        if len(idx):
+            lb[idx] = np.maximum(lb[idx], refine(idx))
+    return lb
+
+
+def lazy_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray, k_max: int, slo: float | None = None,
+                     stop: float = np.inf) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray] | None]:
     """Per tree node ``t``: a lower bound on the reduced cost of every route of
     ``model`` whose last computing node is ``t``, under ``prices``.
 
@@ -34,11 +47,17 @@ def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, price
     latency weight are >= 0 (else the cost bound alone); shaved by a relative
     1e-9 against rounding. The search stops on these bounds, so they must
     never exceed a route's reduced cost (tested against exhaustive enumeration).
+
+    Returns the bounds and ``refine`` (None when there is nothing to refine):
+    ``refine(idx)``, for tree nodes ``idx`` whose bound is below ``stop``, gives
+    bounds as valid and usually higher (:func:`_last_segment_bound`'s exact
+    stage), so a search can refine only the pairs it reaches.
     """
-    base = prices.key_bound(lb_cost)
+    fits = np.isfinite(lb_cost)  # +inf: no route ends there
+    base = np.where(fits, prices.key_bound(np.where(fits, lb_cost, 0.0)), np.inf)
     a = prices.scale * instance.weights[0]
     if prices.scale < 0 or a < 0 or not prices.nonnegative():
-        return base
+        return base, None
     pair_bounds(instance, tree, model)
     key_base, first_lat = tree.memo.get(("key_base", model.id), None)
     _, key_hop, inverse = bound_keys(tree)
@@ -57,12 +76,13 @@ def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, price
     out = base + (gain[inverse] + np.maximum(rest, 0.0)) * (1.0 - 1e-9)
     need = out < stop  # the finer bound only where the coarse one could let the pair be expanded
     if not need.any():
-        return out
-    return np.maximum(out, _last_segment_bound(instance, tree, model, prices, base, key_base, key_hop, inverse, k_max, slo, need))
+        return out, None
+    grouped, refine = _last_segment_bound(instance, tree, model, prices, base, key_base, key_hop, inverse, k_max, slo, need)
+    return np.maximum(out, grouped), refine
 
 
 def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, prices: Prices, base: np.ndarray, key_base: np.ndarray, key_hop: np.ndarray, inverse: np.ndarray, k_max: int,
-                        slo: float | None, need: np.ndarray) -> np.ndarray:
+                        slo: float | None, need: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """The bound of :func:`priced_pair_bounds` with the last segment on ``t`` itself.
 
     A route ending at ``t`` (not the origin) computes a suffix ``c2..n-1`` of the
@@ -77,6 +97,14 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
     storage prices (none may use a forbidden layer). With at most two
     segments there is no origin segment and middle one both (``c1`` is 0 or
     ``c2``); with one, ``t`` computes everything. -inf at the origin.
+
+    Two stages keep this cheap on a large fleet: first once per group of
+    nodes alike in everything but their own prices and path lengths (path
+    device set, first hop, device, hop into ``t``, memory), with ``t``'s compute,
+    hop and storage prices counted only for the last layer and the smallest
+    tensor and each path length at the group's least (so never above any
+    member's bound), for every node of ``need``; then exactly, per node, by the
+    returned ``refine(idx)``, only for the pairs a search reaches.
     """
     a = prices.scale * instance.weights[0]
     node_pen, p_fwd, p_back = prices.path_sums(tree)
@@ -107,45 +135,73 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
         h_min = np.minimum(h[:, :1], h)
     if k_max <= 1:
         h_min[:, 1:] = np.inf  # t computes every layer
-    out = np.full(len(tree.nodes), -np.inf)
     pl = hop_take(prices.link, tree.hop_fwd, 0.0)
-    for deep in (False, True):
-        sel = np.flatnonzero(need & ((tree.depth >= 2) if deep else (tree.depth == 1)))
-        if not len(sel):
-            continue
-        k = inverse[sel]
-        t_tail = tail[tree.dev[sel]]
-        li = tree.hop_inv[sel][:, None]
-        mid = tree.d_inv[sel] - tree.first_inv[sel] - (tree.hop_inv[sel] if deep else 0.0)
-        rest_lat = (smallest * np.maximum(mid, 0.0) + result * tree.d_inv[sel] + 2 * tree.d_lat[sel])[:, None]
+    mid_all = tree.d_inv - tree.first_inv - np.where(tree.depth >= 2, tree.hop_inv, 0.0)
+    last_t = tail[tree.dev, n - 1]  # the last layer on each node's device
+
+    def least(k, dev, li, mem, ram, pen, link_pen, rest_lat, deep, nodes=None):
+        """min over c2 of the last-segment terms, per row (key row, device, hop into t, memory, t's prices; rows of ``nodes`` pay their storage prices)."""
+        t_tail = tail[dev]
+        li = li[:, None]
         if deep:
-            x = a * (prefix[k] + t_tail + send[None, :] * li) + node_pen[sel][:, None] * t_tail + pl[sel][:, None] * send[None, :]
+            x = a * (prefix[k] + t_tail + send[None, :] * li) + pen[:, None] * t_tail + link_pen[:, None] * send[None, :]
             if slo is not None and k_max == 2:  # each of the two shapes only where its latency can meet the SLO
-                lat_t = t_tail + send[None, :] * li + rest_lat
+                lat_t = t_tail + send[None, :] * li + rest_lat[:, None]
                 lat_own = head[None, :n] + send[None, :] * fi[k][:, None] + lat_t  # origin computes 0..c-1, t the rest
                 lat_mid = prefix[k] + send[0] * fi[k][:, None] + lat_t  # one node between computes 0..c-1
                 x = np.minimum(np.where(_meets(lat_own, slo), x + h[k], np.inf), np.where(_meets(lat_mid, slo), x + h[k][:, :1], np.inf))
             else:
                 x = x + h_min[k]
         else:  # t is the first hop: no layers between, c1 = c2
-            x = a * (head[None, :n] + t_tail + send[None, :] * li) + (node_pen[0] * head[None, :n] + pl[sel][:, None] * send[None, :]) + node_pen[sel][:, None] * t_tail
+            x = a * (head[None, :n] + t_tail + send[None, :] * li) + (node_pen[0] * head[None, :n] + link_pen[:, None] * send[None, :]) + pen[:, None] * t_tail
             if k_max <= 1:
                 x[:, 1:] = np.inf
             if slo is not None and k_max <= 2:
-                x = np.where(_meets(head[None, :n] + t_tail + send[None, :] * li + rest_lat, slo), x, np.inf)
-        tail_ok = within(tail_params[None, :], tree.mem[sel][:, None], SOLVER_RTOL) & within(tail_peak[None, :], tree.ram[sel][:, None], SOLVER_RTOL)
+                x = np.where(_meets(head[None, :n] + t_tail + send[None, :] * li + rest_lat[:, None], slo), x, np.inf)
+        tail_ok = within(tail_params[None, :], mem[:, None], SOLVER_RTOL) & within(tail_peak[None, :], ram[:, None], SOLVER_RTOL)
         if not deep:
             tail_ok &= origin_ok[None, :]
-        for v, (cs, cb) in store.items():  # storage prices of t's segment c2..n-1 (few nodes have any)
-            rows = np.flatnonzero(tree.node_idx[sel] == v)
-            if len(rows):
-                x[rows] = np.where((cb[n] - cb[:n])[None, :] > 0, np.inf, x[rows] + (cs[n] - cs[:n])[None, :])
-        x = np.where(tail_ok, x, np.inf).min(axis=1)
+        if nodes is not None:
+            for v, (cs, cb) in store.items():  # storage prices of t's segment c2..n-1 (few nodes have any)
+                rows = np.flatnonzero(nodes == v)
+                if len(rows):
+                    x[rows] = np.where((cb[n] - cb[:n])[None, :] > 0, np.inf, x[rows] + (cs[n] - cs[:n])[None, :])
+        return np.where(tail_ok, x, np.inf).min(axis=1)
+
+    def value(sel, k, x, deep):
+        links = smallest * (p_fwd[sel] - p1[k] - (pl[sel] if deep else 0.0))  # pl x send(c2) is in x
         finite = np.isfinite(x)
-        links = smallest * (p_fwd[sel] - p1[k] - (pl[sel] if deep else 0.0))
-        val = base[sel] - a * lb_lat[sel] + a * (smallest * np.maximum(mid, 0.0) + result * tree.d_inv[sel] + 2 * tree.d_lat[sel]) + x + np.maximum(links, 0.0) + result * p_back[sel]
-        out[sel] = np.where(finite, val - 1e-9 * (np.abs(base[sel]) + a * lb_lat[sel] + np.abs(np.where(finite, x, 0.0))), np.inf)
-    return out
+        val = base[sel] - a * lb_lat[sel] + a * (smallest * np.maximum(mid_all[sel], 0.0) + result * tree.d_inv[sel] + 2 * tree.d_lat[sel]) + x + np.maximum(links, 0.0) + result * p_back[sel]
+        return np.where(finite, val - 1e-9 * (np.abs(base[sel]) + a * lb_lat[sel] + np.abs(np.where(finite, x, 0.0))), np.inf)
+
+    out = np.full(len(tree.nodes), -np.inf)
+    rest_all = smallest * np.maximum(mid_all, 0.0) + result * tree.d_inv + 2 * tree.d_lat
+    (_, g_dev, g_inv, g_mem, g_ram, _), group = tree.memo.get("tail_groups", lambda: _tail_groups(tree))
+    for deep in (False, True):  # stage 1: per group, t's own prices at their least (last layer, smallest tensor), path lengths at the group's least
+        sel = np.flatnonzero(need & ((tree.depth >= 2) if deep else (tree.depth == 1)))
+        if not len(sel):
+            continue
+        k = inverse[sel]
+        gs, first, grp = np.unique(group[sel], return_index=True, return_inverse=True)
+        grp = grp.ravel()
+        rest_g = np.full(len(gs), np.inf)
+        np.minimum.at(rest_g, grp, rest_all[sel])
+        zero = np.zeros(len(gs))
+        x_g = least(k[first], g_dev[gs], g_inv[gs], g_mem[gs], g_ram[gs], zero, zero, rest_g, deep)[grp]
+        out[sel] = value(sel, k, x_g + node_pen[sel] * last_t[sel] + pl[sel] * smallest, deep)
+
+    def refine(idx: np.ndarray) -> np.ndarray:
+        """Stage 2: the exact terms for tree nodes ``idx`` (-inf at the origin)."""
+        got = np.full(len(idx), -np.inf)
+        for deep in (False, True):
+            rows = np.flatnonzero((tree.depth[idx] >= 2) if deep else (tree.depth[idx] == 1))
+            if len(rows):
+                se = idx[rows]
+                x = least(inverse[se], tree.dev[se], tree.hop_inv[se], tree.mem[se], tree.ram[se], node_pen[se], pl[se], rest_all[se], deep, tree.node_idx[se])
+                got[rows] = value(se, inverse[se], x, deep)
+        return got
+
+    return out, refine
 
 
 def _meets(latency_lb: np.ndarray, slo: float) -> np.ndarray:

@@ -39,6 +39,7 @@ evaluator values it), the bound and the gap.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import time
 from typing import TYPE_CHECKING
@@ -61,6 +62,8 @@ from .relax_pricing import initial_pass, price_pass
 if TYPE_CHECKING:  # cvxpy is imported only when relax runs (the method declares requires=cvxpy)
     from .relax_model import RelaxModel, RelaxSolution
 
+log = logging.getLogger(__name__)
+
 INITIAL_ROUTES = 3
 ROUTES_PER_ROUND = 6
 #: After the first new route of a class, pricing takes others only while their reduced cost is at least this share of its.
@@ -74,6 +77,9 @@ MAX_SLO_ROUNDS = 12
 #: Column generation of the bounding relaxation stops once it is within this share of the gap tolerance of its bound
 #: (the rest is left to rounding).
 CG_GAP_SHARE = 0.5
+#: A rounding's re-optimisation prices no routes once its value is within this share of the gap tolerance of the bound
+#: (the rest covers the dust the plan drops and the unsplittable assignment).
+ROUND_GAP_SHARE = 0.9
 #: Partial pricing passes in a row at most (then a full one, which alone gives a bound).
 PARTIAL_MAX = 3
 #: A partial pass is made only when fewer than this share of the classes are active (else it saves little).
@@ -203,9 +209,12 @@ class Relax:
             new = res.columns
             active = res.classes[res.min_rc[res.classes] < -tol]
             streak = 0 if full else streak + 1
+            log.info("relax round %d: %s pass over %d classes (%d skipped), relaxation %.10g (L x J), %d new routes; solve %.1f s, pricing %.1f s (%.1f CPU s), pool %d",
+                     self.rounds, "full" if full else "partial", len(classes), res.skipped, sol.objective, len(new), self.solve_s, self.pricing_s, self.pricing_cpu_s, len(self.pool))
             if bounding and full and res.complete:
                 best = max(best, model.lagrangian(sol, prices.offsets, res.min_rc))
                 gap = sol.objective - best
+                log.info("relax round %d: Lagrangian bound %.10g, relative gap %.3e", self.rounds, best, gap / max(abs(sol.objective), 1e-300))
                 if gap <= CG_RTOL * max(1.0, abs(sol.objective)):
                     return model, sol, best
                 if served and gap <= self.cg_gap * abs(sol.objective):
@@ -307,6 +316,7 @@ class Relax:
                 last_unserved = unserved
                 continue
             valued = value_routes(self.inst, routes)
+            log.info("relax rounding (seed %s): plan J %.10g, feasible %s, %d SLO misses, %d SLO rows", seed, valued.objective, valued.feasible, len(valued.slo_violations), len(slo))
             if valued.feasible:
                 self.slo_rows = max(self.slo_rows, len(slo))
                 return valued
@@ -398,7 +408,7 @@ class Relax:
         relax_value = sol.objective / L
         x_frac = {k: float(v) for k, v in zip(model.keys, sol.x)}
         if lb > 0:
-            self.target = L * lb * (1 + CG_GAP_SHARE * self.opts.mip_gap)  # a plan there is within the gap tolerance
+            self.target = L * lb * (1 + ROUND_GAP_SHARE * self.opts.mip_gap)  # a plan there is within the gap tolerance
         best = None
         for t in range(int(self.opts.extra.get("roundings", 3))):
             if t and (self.opts.expired() or (best is not None and best.objective - lb <= self.opts.mip_gap * abs(best.objective))):

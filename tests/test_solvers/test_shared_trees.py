@@ -124,7 +124,8 @@ def random_prices(inst, rng: np.random.Generator, scale: float) -> Prices:
 
 def lb_cost_of(inst, tree, model) -> np.ndarray:
     lb_lat, lb_en = pair_bounds(inst, tree, model)
-    return request_cost(inst.weights, lb_lat, model.accuracy, lb_en)
+    fits = np.isfinite(lb_lat)
+    return np.where(fits, request_cost(inst.weights, np.where(fits, lb_lat, 0.0), model.accuracy, lb_en), np.inf)
 
 
 def fits_memory(inst, route) -> bool:
@@ -150,6 +151,18 @@ def reduced_cost(inst, prices: Prices, route) -> float:
     return prices.scale * cost - prices.offset + pen
 
 
+def refined_bounds(inst, tree, cs, prices) -> dict:
+    """Per (model id, end node) of the candidate set: the larger of its search bound (grouped stage) and
+    :func:`price_bounds.priced_pair_bounds` refined everywhere (the exact stage); both must be lower bounds."""
+    out = {}
+    for mi, model in enumerate(cs.models):
+        rows = cs.pair_model == mi
+        fine = price_bounds.priced_pair_bounds(inst, tree, model, prices, lb_cost_of(inst, tree, model), cs.k_max, cs.slo)
+        for lb, t in zip(cs.pair_lb[rows], cs.pair_target[rows]):
+            out[(model.id, tree.nodes[int(t)])] = max(float(lb), float(fine[int(t)]))
+    return out
+
+
 @pytest.mark.parametrize("seed", range(24))
 def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
     data = random_instance_data(seed, nodes=5 + seed % 3, max_segments=1 + seed % 3, layers=4, tight=seed >= 5)
@@ -161,9 +174,9 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
         prices = random_prices(inst, rng, float(rng.choice([1e-9, 0.5, 2.0])))
         tree = origin_tree(inst, d.origin)
         cs = candidate_routes(inst, d, respect_slo=False, respect_accuracy=False, prices=prices)
-        bound = {(cs.models[int(m)].id, tree.nodes[int(t)]): float(lb) for lb, m, t in zip(cs.pair_lb, cs.pair_model, cs.pair_target)}
+        bound = refined_bounds(inst, tree, cs, prices)
         with_slo = candidate_routes(inst, d, respect_accuracy=False, prices=prices)  # bounds may use the SLO
-        bound_slo = {(with_slo.models[int(m)].id, tree.nodes[int(t)]): float(lb) for lb, m, t in zip(with_slo.pair_lb, with_slo.pair_model, with_slo.pair_target)}
+        bound_slo = refined_bounds(inst, tree, with_slo, prices)
         floors = 0
         scores = {c.route: c.score for c in cs.iterate()}
         for route in enumerate_routes(inst, d.index):
@@ -172,7 +185,11 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
                 assert scores[route] == pytest.approx(rc, rel=1e-9, abs=1e-12)
             else:
                 assert rc == np.inf or not fits_memory(inst, route)
-            lb = bound[(route.model, route.segments[-1].node)]
+            pair = (route.model, route.segments[-1].node)
+            if pair not in bound:  # dropped: no layer suffix of the model fits the end node
+                assert not fits_memory(inst, route)
+                continue
+            lb = bound[pair]
             if fits_memory(inst, route):  # bounds hold for the routes the search keeps
                 assert lb <= rc + 1e-9 * max(1.0, abs(rc))
                 if route_figures(inst, route).latency_s <= d.max_latency_s:
@@ -194,7 +211,7 @@ def test_priced_enumeration_unchanged_by_floor(tmp_path, seed, monkeypatch):
         new = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         assert [c.route for c in candidate_routes(inst, d, prices=prices, stop=stop).iterate(stop=stop)] == [c.route for c in new]
         with monkeypatch.context() as mp:
-            mp.setattr(price_bounds, "priced_pair_bounds", lambda inst, tree, model, prices, lb_cost, k_max, slo=None, stop=np.inf: prices.key_bound(lb_cost))
+            mp.setattr(price_bounds, "lazy_pair_bounds", lambda inst, tree, model, prices, lb_cost, k_max, slo=None, stop=np.inf: (prices.key_bound(lb_cost), None))
             old = list(candidate_routes(inst, d, prices=prices).iterate(stop=stop))
         assert [c.score for c in new] == pytest.approx([c.score for c in old], rel=1e-12, abs=1e-15)
         groups_new, groups_old = {}, {}
@@ -205,3 +222,27 @@ def test_priced_enumeration_unchanged_by_floor(tmp_path, seed, monkeypatch):
         assert groups_new == groups_old
         if new:
             assert new[0].score == min(reduced_cost(inst, prices, r) for r in (c.route for c in old))
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_pair_latency_bounds_count_the_last_segment(tmp_path, seed, monkeypatch):
+    """pair_bounds' latency is at most every route's that fits memory (+inf only where none does), and
+    counting the suffix on the end node's own device raises it above the fastest-device bound somewhere."""
+    from solvers import candidates
+
+    data = random_instance_data(seed, nodes=5 + seed % 3, max_segments=1 + seed % 3, layers=4, tight=seed >= 4)
+    inst = instance_from_data(data, tmp_path)
+    raised = 0
+    for d in inst.demands:
+        tree = origin_tree(inst, d.origin)
+        for model in inst.models_for(d):
+            lb_lat, _ = pair_bounds(inst, tree, model)
+            for route in enumerate_routes(inst, d.index):
+                if route.model == model.id and fits_memory(inst, route):
+                    assert lb_lat[tree.index[route.segments[-1].node]] <= route_figures(inst, route).latency_s * (1 + 1e-9)
+            with monkeypatch.context() as mp:
+                mp.setattr(candidates, "_tail_extra", lambda tree, model, suffix: np.zeros(len(tree.nodes)))
+                without, _ = pair_bounds(inst, OriginTree(inst, d.origin), model)
+            assert np.all(lb_lat >= without)
+            raised += int(np.sum(lb_lat > without * (1 + 1e-6)))
+    assert raised > 0
