@@ -287,6 +287,35 @@ class Prices:
         return self.memo.get("nonnegative", lambda: bool(np.all(self.node >= 0) and np.all(self.link >= 0) and all(np.all(v >= 0) for v in self.storage.values())))
 
 
+class LayerMasks(dict):
+    """``Prices.forbidden`` for many classes at once: (node index, model id) -> layers forbidden there.
+
+    Every class of a pricing pass shares one; :meth:`table` gives one model's
+    rows as arrays, built once (a large fleet has an entry per storage node and
+    model, too many to walk per class).
+    """
+
+    def __init__(self, items: dict, tables: dict[str, tuple[np.ndarray, np.ndarray]] | None = None):
+        super().__init__(items)
+        self._tables = dict(tables or {})  # model id -> (node indices, cumulative counts), given or built on use
+
+    def table(self, model: Model) -> tuple[np.ndarray, np.ndarray]:
+        """(node indices, cumulative forbidden counts (rows, n_layers + 1)) of ``model``'s entries."""
+        if model.id not in self._tables:
+            self._tables[model.id] = forbidden_table(dict(self), model)
+        return self._tables[model.id]
+
+
+def forbidden_table(forbidden: dict, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of ``model`` in a forbidden-layers mapping, as (node indices, cumulative counts)."""
+    if isinstance(forbidden, LayerMasks):
+        return forbidden.table(model)
+    rows = [(v, bad) for (v, mid), bad in forbidden.items() if mid == model.id]
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, model.n_layers + 1))
+    return np.array([v for v, _ in rows], dtype=np.int64), np.stack([_cum_forbidden(bad) for _, bad in rows]).astype(float)
+
+
 @dataclass
 class Residual:
     """Capacity left for one more route carrying ``rate`` requests/s (greedy methods).

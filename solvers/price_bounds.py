@@ -17,7 +17,16 @@ import numpy as np
 from placement.instance import Instance, Model
 from placement.kernel import SOLVER_RTOL, within
 
-from .candidates import OriginTree, Prices, _cum_forbidden, _cum_prices, _tail_groups, bound_keys, hop_take, pair_bounds
+from .candidates import (
+    OriginTree,
+    Prices,
+    _cum_prices,
+    _tail_groups,
+    bound_keys,
+    forbidden_table,
+    hop_take,
+    pair_bounds,
+)
 
 
 def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray, k_max: int, slo: float | None = None,
@@ -124,10 +133,10 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
     origin_ok = within(cum_p[:n] - cum_p[0], tree.mem[0], SOLVER_RTOL) & within(np.concatenate([[0.0], np.maximum.accumulate(act)[: n - 1]]), tree.ram[0], SOLVER_RTOL)
     origin_ok[0] = True  # nothing computed at the origin
     h = np.where(origin_ok[None, :], h, np.inf)
-    store = _storage_by_node(prices, model)  # node index -> cumulative storage price and forbidden count (layers < c)
-    origin_store = store.get(int(tree.node_idx[0]))
-    if origin_store is not None:
-        h = np.where(origin_store[1][None, :n] > 0, np.inf, h + origin_store[0][None, :n])
+    tables = _storage_tables(prices, model, len(instance.nodes))  # cumulative storage prices and forbidden counts (layers < c) per node
+    if tables is not None and tables[0][tree.node_idx[0]] >= 0:
+        r0 = tables[0][tree.node_idx[0]]
+        h = np.where(tables[2][r0][None, :n] > 0, np.inf, h + tables[1][r0][None, :n])
     tail_params, tail_peak = cum_p[n] - cum_p[:n], np.maximum.accumulate(act[::-1])[::-1]
     if k_max >= 3:
         h_min = np.minimum.accumulate(h, axis=1)  # best c1 <= c2
@@ -161,11 +170,12 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
         tail_ok = within(tail_params[None, :], mem[:, None], SOLVER_RTOL) & within(tail_peak[None, :], ram[:, None], SOLVER_RTOL)
         if not deep:
             tail_ok &= origin_ok[None, :]
-        if nodes is not None:
-            for v, (cs, cb) in store.items():  # storage prices of t's segment c2..n-1 (few nodes have any)
-                rows = np.flatnonzero(nodes == v)
-                if len(rows):
-                    x[rows] = np.where((cb[n] - cb[:n])[None, :] > 0, np.inf, x[rows] + (cs[n] - cs[:n])[None, :])
+        if nodes is not None and tables is not None:  # storage prices and forbidden layers of t's segment c2..n-1
+            r = tables[0][nodes]
+            has = np.flatnonzero(r >= 0)
+            if len(has):
+                cs, cb = tables[1][r[has]], tables[2][r[has]]
+                x[has] = np.where(cb[:, n : n + 1] - cb[:, :n] > 0, np.inf, x[has] + (cs[:, n : n + 1] - cs[:, :n]))
         return np.where(tail_ok, x, np.inf).min(axis=1)
 
     def value(sel, k, x, deep):
@@ -209,20 +219,24 @@ def _meets(latency_lb: np.ndarray, slo: float) -> np.ndarray:
     return latency_lb * (1.0 - 1e-9) <= slo
 
 
-def _storage_by_node(prices: Prices, model: Model) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Per node index with storage prices or forbidden layers of ``model``: their
-    cumulative sums over layers (length n+1), for the bounds."""
+def _storage_tables(prices: Prices, model: Model, n_nodes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Storage prices and forbidden layers of ``model`` as tables, for the bounds: per instance node
+    its row (-1: none), and per row the cumulative storage prices and forbidden counts over layers
+    (length n+1). None when there is neither."""
 
-    def build() -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def build():
         n = model.n_layers
-        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for (v, mid), pen in prices.storage.items():
-            if mid == model.id:
-                out[v] = (_cum_prices(pen), np.zeros(n + 1))
-        for (v, mid), bad in prices.forbidden.items():
-            if mid == model.id:
-                cs = out.get(v, (np.zeros(n + 1), None))[0]
-                out[v] = (cs, _cum_forbidden(bad).astype(float))
-        return out
+        priced = [(v, pen) for (v, mid), pen in prices.storage.items() if mid == model.id]
+        f_nodes, f_cum = forbidden_table(prices.forbidden, model)
+        nodes = np.unique(np.concatenate([np.array([v for v, _ in priced], dtype=np.int64), f_nodes]))
+        if not len(nodes):
+            return None
+        pos = np.full(n_nodes, -1, dtype=np.int64)
+        pos[nodes] = np.arange(len(nodes))
+        cs, cb = np.zeros((len(nodes), n + 1)), np.zeros((len(nodes), n + 1))
+        for v, pen in priced:
+            cs[pos[v]] = _cum_prices(pen)
+        cb[pos[f_nodes]] = f_cum
+        return pos, cs, cb
 
-    return prices.memo.get(("storage_by_node", model.id), build)
+    return prices.memo.get(("storage_tables", model.id), build)

@@ -52,7 +52,7 @@ from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
-from .candidates import candidate_routes, origin_tree
+from .candidates import LayerMasks, candidate_routes, origin_tree
 from .columns import Column, column_from_candidate, storage_nodes
 from .congestion import slo_budget, value_routes
 from .registry import Option, SolveOptions, register
@@ -173,25 +173,22 @@ class Relax:
         ``CG_GAP_SHARE x mip_gap`` of its bound (every class served). With ``target`` (L x J),
         it stops as soon as a solution serving every class costs at most that (no pricing then).
         Pricing passes are full or partial (:mod:`solvers.relax_pricing`); only a full pass,
-        every class priced under one solution's duals, gives a bound.
+        every class priced under one solution's duals, gives a bound. A partial pass is
+        made over the classes that brought routes in on the last pass.
         """
-        from .relax_model import RelaxModel
-
         best = -math.inf
         C = len(self.inst.demands)
         active: np.ndarray | None = None  # classes for a partial pass (None: the next pass is full)
         streak = 0  # partial passes since the last full one
+        model = sol = None
         for _ in range(self.max_rounds):
-            slo_idx = np.array([self.index[r] for r in slo], dtype=np.int64)
-            t = time.perf_counter()
-            allow = np.array([0.0 if (c.route in banned or (stored is not None and any(k not in stored for k in c.keys))) else 1.0 for c in self.pool])
-            model = RelaxModel(self.inst, self.pool, self.storage_nodes, self.solver, slo_routes=slo_idx, fixed_rates=True, allow=allow, stored=stored)
-            sol = model.solve(self.opts.verbose)
-            self.solve_s += time.perf_counter() - t
-            self.rounds += 1
+            if model is None:  # a new pool (or the first round): solve over the usable routes only
+                model, sol = self._solve(forbidden, stored, banned, slo)
             served = sol.art.max(initial=0.0) <= 1e-6
             if target is not None and served and sol.objective <= target:
                 return model, sol, best  # good enough for the caller's gap: no pricing needed
+            if target is not None and not served and active is None and streak == 0:
+                active = np.flatnonzero(sol.art > 1e-6)  # a re-optimisation: first look for routes for the classes left unserved
             t = time.perf_counter()
             prices = model.class_prices(sol, model.server_prices(sol))
             tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(C, 1)
@@ -207,7 +204,7 @@ class Relax:
             self.pricing_cpu_s += res.cpu_s
             self.passes["full" if full else "partial"] += 1
             new = res.columns
-            active = res.classes[res.min_rc[res.classes] < -tol]
+            active = np.unique(np.array([col.cls for col in new], dtype=np.int64))  # classes that brought routes in
             streak = 0 if full else streak + 1
             log.info("relax round %d: %s pass over %d classes (%d skipped), relaxation %.10g (L x J), %d new routes; solve %.1f s, pricing %.1f s (%.1f CPU s), pool %d",
                      self.rounds, "full" if full else "partial", len(classes), res.skipped, sol.objective, len(new), self.solve_s, self.pricing_s, self.pricing_cpu_s, len(self.pool))
@@ -229,11 +226,31 @@ class Relax:
                 if self.opts.expired():
                     self.converged = False  # no full pass proved it
                     return model, sol, best
-                active = None  # nothing new among the active classes: a full pass next
+                active = None  # nothing new among the active classes: a full pass next, on the same solution
                 continue
             self.add(new)
+            model = None
         self.converged = False
         return model, sol, best
+
+    def _solve(self, forbidden: dict | None, stored: set | None, banned: frozenset, slo: frozenset) -> tuple[RelaxModel, RelaxSolution]:
+        """Build and solve the relaxation over the pool's usable routes (not banned; only stored layers when ``stored`` is given)."""
+        from .relax_model import RelaxModel
+
+        t = time.perf_counter()
+        usable = [i for i, c in enumerate(self.pool) if c.route not in banned and (stored is None or all(k in stored for k in c.keys))]
+        pos = {i: j for j, i in enumerate(usable)}
+        slo_idx = np.array([pos[self.index[r]] for r in slo if self.index[r] in pos], dtype=np.int64)
+        model = RelaxModel(self.inst, [self.pool[i] for i in usable], self.storage_nodes, self.solver, slo_routes=slo_idx, fixed_rates=True, stored=stored)
+        built = time.perf_counter()
+        sol = model.solve(self.opts.verbose)
+        self.solve_s += time.perf_counter() - t
+        self.rounds += 1
+        stats = model.problem.solver_stats
+        log.info("relax round %d: %d of %d routes usable, %d SLO rows; model built in %.1f s, solved in %.1f s (solver %.1f s, %s iterations), status %s",
+                 self.rounds, len(usable), len(self.pool), len(slo_idx), built - t, time.perf_counter() - built,
+                 stats.solve_time or 0.0, stats.num_iters, sol.status)
+        return model, sol
 
     def price_class(self, demand, prices, tol: float, banned=frozenset()) -> tuple[float, list[Column]]:
         """The least reduced cost of any route of ``demand`` (at most 0), and up to ROUTES_PER_ROUND new routes of negative reduced cost.
@@ -259,17 +276,14 @@ class Relax:
         return rc, cols
 
     # -- rounding ----------------------------------------------------------------------
-    def forbidden_of(self, stored: set) -> dict:
+    def forbidden_of(self, stored: set) -> LayerMasks:
         """Per (storage node, model): layers not stored there (routes may not compute them)."""
-        out = {}
-        for v in self.storage_nodes:
-            for m, model in self.inst.models.items():
-                arr = np.ones(model.n_layers, dtype=bool)
-                for l in range(model.n_layers):
-                    if (v, m, l) in stored:
-                        arr[l] = False
-                out[(v, m)] = arr
-        return out
+        nodes = np.array(sorted(self.storage_nodes), dtype=np.int64)
+        masks = {m: np.ones((len(self.inst.nodes), model.n_layers), dtype=bool) for m, model in self.inst.models.items()}
+        for v, m, l in stored:
+            masks[m][v, l] = False
+        tables = {m: (nodes, np.concatenate([np.zeros((len(nodes), 1)), np.cumsum(mask[nodes], axis=1)], axis=1)) for m, mask in masks.items()}
+        return LayerMasks({(int(v), m): masks[m][v] for v in nodes for m in self.inst.models}, tables)
 
     def routes_of(self, model: RelaxModel, sol: RelaxSolution, allowed: np.ndarray) -> list[tuple[Route, float]] | None:
         if sol.art.max(initial=0.0) > 1e-6:
@@ -347,13 +361,12 @@ class Relax:
         """
         changed = False
         for r in list(slo):
-            k = self.index[r]
-            if self.pool[k].cls in unserved:
+            if self.pool[self.index[r]].cls in unserved:
                 slo.discard(r)
                 banned.add(r)
                 changed = True
         for r, nu in zip(model.slo_idx, sol.nu):
-            route = self.pool[int(r)].route
+            route = model.columns[int(r)].route
             if route in slo and nu > 1e-9 and sol.y[int(r)] <= 1e-6:
                 slo.discard(route)
                 dropped.add(route)

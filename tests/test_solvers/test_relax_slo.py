@@ -153,13 +153,13 @@ def test_rows_that_leave_a_class_unserved_become_bans_or_are_dropped():
     relax.index = {r: k for k, r in enumerate(routes)}
     relax.slo_loosened = 0
     slo, banned, dropped = {routes[0], routes[2], routes[3]}, set(), set()
-    model = SimpleNamespace(slo_idx=np.array([0, 2, 3]))
+    model = SimpleNamespace(slo_idx=np.array([0, 2, 3]), columns=relax.pool)
     sol = SimpleNamespace(nu=np.array([1.0, 0.5, 0.0]), y=np.array([0.3, 0.0, 0.0, 1.0]))
     assert relax._loosen(model, sol, {0}, slo, banned, dropped)
     assert banned == {routes[0]}  # class 0 unserved: its row becomes a ban
     assert dropped == {routes[2]} and slo == {routes[3]}  # binding, no flow: dropped; carries flow: kept
     assert relax.slo_loosened == 1
-    assert not relax._loosen(SimpleNamespace(slo_idx=np.array([3])), SimpleNamespace(nu=np.array([0.0]), y=sol.y), set(), slo, banned, dropped)
+    assert not relax._loosen(SimpleNamespace(slo_idx=np.array([3]), columns=relax.pool), SimpleNamespace(nu=np.array([0.0]), y=sol.y), set(), slo, banned, dropped)
 
 
 def test_milp_slo_rows_find_the_plan_relax_finds(inst):

@@ -15,7 +15,7 @@ from helpers import instance_from_data, random_instance_data
 from placement import enumerate_routes, route_figures
 from placement.kernel import request_cost
 from solvers import price_bounds
-from solvers.candidates import OriginTree, Prices, _bound_keys, bound_keys, candidate_routes, origin_tree, pair_bounds
+from solvers.candidates import LayerMasks, OriginTree, Prices, _bound_keys, bound_keys, candidate_routes, origin_tree, pair_bounds
 
 
 def with_leaves(seed: int, *, leaves: int = 4, ties: bool = False, zero_leaf: bool = False) -> dict:
@@ -108,7 +108,8 @@ def test_zero_latency_and_ties_fall_back(tmp_path):
             assert net._reroot_margin(parent) > 0
 
 
-def random_prices(inst, rng: np.random.Generator, scale: float) -> Prices:
+def random_prices(inst, rng: np.random.Generator, scale: float, masks: bool = False) -> Prices:
+    """Random prices; with ``masks`` the forbidden layers come as a :class:`LayerMasks` (tables per model)."""
     n_dirs = 2 * len(inst.links)
     node = rng.choice([0.0, 0.0, 1.0, 30.0], size=len(inst.nodes)) * rng.random(len(inst.nodes))
     link = rng.choice([0.0, 0.0, 1e-4, 1e-3], size=n_dirs) * rng.random(n_dirs)
@@ -119,7 +120,7 @@ def random_prices(inst, rng: np.random.Generator, scale: float) -> Prices:
                 storage[(v, m.id)] = rng.random(m.n_layers) * 0.01
             if rng.random() < 0.15:
                 forbidden[(v, m.id)] = rng.random(m.n_layers) < 0.5
-    return Prices(scale, float(rng.random()), node, link, storage, forbidden)
+    return Prices(scale, float(rng.random()), node, link, storage, LayerMasks(forbidden) if masks else forbidden)
 
 
 def lb_cost_of(inst, tree, model) -> np.ndarray:
@@ -171,7 +172,7 @@ def test_priced_pair_bounds_are_lower_bounds(tmp_path, seed):
     inst = instance_from_data(data, tmp_path)
     rng = np.random.default_rng(seed)
     for d in inst.demands:
-        prices = random_prices(inst, rng, float(rng.choice([1e-9, 0.5, 2.0])))
+        prices = random_prices(inst, rng, float(rng.choice([1e-9, 0.5, 2.0])), masks=seed % 2 == 1)
         tree = origin_tree(inst, d.origin)
         cs = candidate_routes(inst, d, respect_slo=False, respect_accuracy=False, prices=prices)
         bound = refined_bounds(inst, tree, cs, prices)
