@@ -187,7 +187,8 @@ class Relax:
             served = sol.art.max(initial=0.0) <= 1e-6
             if target is not None and served and sol.objective <= target:
                 return model, sol, best  # good enough for the caller's gap: no pricing needed
-            if target is not None and not served and active is None and streak == 0:
+            unserved_pass = target is not None and not served and active is None and streak == 0
+            if unserved_pass:
                 active = np.flatnonzero(sol.art > 1e-6)  # a re-optimisation: first look for routes for the classes left unserved
             t = time.perf_counter()
             prices = model.class_prices(sol, model.server_prices(sol))
@@ -221,8 +222,8 @@ class Relax:
                 self.converged = False  # classes left unpriced, or routes found but not used
                 return model, sol, best
             if not new:
-                if full:
-                    return model, sol, best
+                if full or unserved_pass:
+                    return model, sol, best  # (no route for the unserved classes: the caller repairs storage or loosens SLO rows)
                 if self.opts.expired():
                     self.converged = False  # no full pass proved it
                     return model, sol, best

@@ -136,7 +136,8 @@ class RelaxModel:
         E = sp.csr_matrix((np.ones(len(links)), (np.arange(len(links)), [key_pos[lk[1:]] for lk in links])), shape=(len(links), len(self.keys)))
         mem_nodes = sorted({v for v, _, _ in self.keys})
         self.param = np.array([float(instance.models[m].param_bytes[l]) for _, m, l in self.keys])
-        Pm = sp.csr_matrix((self.param / np.array([instance.nodes[v].memory_bytes for v, _, _ in self.keys]) if self.keys else np.zeros(0),
+        self.mem_bytes = np.array([float(instance.nodes[v].memory_bytes) for v, _, _ in self.keys])
+        Pm = sp.csr_matrix((self.param / self.mem_bytes if self.keys else np.zeros(0),
                             ([mem_nodes.index(v) for v, _, _ in self.keys], np.arange(len(self.keys)))), shape=(len(mem_nodes), len(self.keys)))
         conv = sp.csr_matrix((np.ones(K), (self.cls, np.arange(K))), shape=(C, K))
 
@@ -152,10 +153,22 @@ class RelaxModel:
             self.art_cost = cp.Parameter(C, nonneg=True, name="art_cost")
             self.allow = cp.Parameter(K, nonneg=True, name="allow")
             self.xcap = cp.Parameter(len(self.keys), nonneg=True, name="xcap") if self.keys else None
-        allow_, xcap_, art_cost_ = (self.allow.value, self.xcap.value if self.keys else None, self.art_cost.value) if fixed_rates else (self.allow, self.xcap, self.art_cost)
+        allow_, art_cost_ = (self.allow.value, self.art_cost.value) if fixed_rates else (self.allow, self.art_cost)
         self.y = cp.Variable(K, nonneg=True, name="y")
         self.art = cp.Variable(C, nonneg=True, name="art")
-        self.x = cp.Variable(len(self.keys), nonneg=True, name="x") if self.keys else None
+        # A key only one class uses (a device's own storage) is substituted with rates fixed: its
+        # fraction is then that class's share on routes using it (its linking row at equality, the
+        # least the row allows), which drops a variable and two rows per key.
+        link_key = np.array([key_pos[lk[1:]] for lk in links], dtype=np.int64)
+        private = np.zeros(len(self.keys), dtype=bool)
+        if fixed_rates and self.keys:
+            private = (np.bincount(link_key, minlength=len(self.keys)) == 1) & (self.xcap.value > 0)
+        self.shared_keys = np.flatnonzero(~private)
+        self.private_rows = np.flatnonzero(private[link_key])  # linking rows of substituted keys
+        self.shared_rows = np.flatnonzero(~private[link_key])
+        self.B_private = B[self.private_rows]  # row i: the share of the class on routes using private key link_key[private_rows[i]]
+        self.private_key_of_row = link_key[self.private_rows]
+        self.x = cp.Variable(len(self.shared_keys), nonneg=True, name="x") if len(self.shared_keys) else None
         if fixed_rates:  # rates as constants: no parameter x variable products, far cheaper to compile
             rate = np.asarray(instance.rates, dtype=float)[self.cls]
             self.rho_expr = (A_t @ sp.diags(rate)).tocsr() @ self.y if len(self.touched) else None
@@ -168,10 +181,19 @@ class RelaxModel:
         self.cap = self.rho_expr <= instance.max_utilization if self.rho_expr is not None else None
         if self.cap is not None:
             cons.append(self.cap)
-        self.link_con = None
+        self.link_con = self.mem_con = None
         if self.keys:
-            self.link_con = B @ self.y - E @ self.x <= 0
-            cons += [self.link_con, self.x <= xcap_, Pm @ self.x <= 1]
+            self.mem_rows = np.array([mem_nodes.index(v) for v, _, _ in self.keys], dtype=np.int64)  # memory row of each key
+            used = 0
+            if self.x is not None:
+                self.link_con = B[self.shared_rows] @ self.y - E[self.shared_rows][:, self.shared_keys] @ self.x <= 0
+                cap = self.xcap.value[self.shared_keys] if fixed_rates else self.xcap[self.shared_keys]
+                cons += [self.link_con, self.x <= cap]
+                used = Pm[:, self.shared_keys] @ self.x
+            if len(self.private_rows):
+                used = used + (Pm[:, self.private_key_of_row] @ self.B_private) @ self.y
+            self.mem_con = used <= 1
+            cons.append(self.mem_con)
         objective = route_cost + art_cost_ @ self.art
         self.slo_idx = np.zeros(0, dtype=np.int64)
         self.slo_con = None
@@ -219,14 +241,23 @@ class RelaxModel:
         status = self.problem.status
         y = np.clip(np.asarray(self.y.value if self.y.value is not None else np.zeros(len(self.columns))), 0.0, 1.0)
         art = np.clip(np.asarray(self.art.value if self.art.value is not None else np.ones(len(self.inst.demands))), 0.0, None)
-        x = np.clip(np.asarray(self.x.value), 0.0, 1.0) if self.x is not None and self.x.value is not None else np.zeros(len(self.keys))
+        x = np.zeros(len(self.keys))
+        if self.x is not None and self.x.value is not None:
+            x[self.shared_keys] = np.clip(np.asarray(self.x.value), 0.0, 1.0)
+        if len(self.private_rows):
+            x[self.private_key_of_row] = np.clip(self.B_private @ y, 0.0, 1.0)
         rho = self.A @ (self.rates[self.cls] * y) if len(self.columns) else np.zeros(self.n_servers)
         mu = np.zeros(len(self.touched))
         if self.cap is not None and self.cap.dual_value is not None:
             mu = np.maximum(np.asarray(self.cap.dual_value, dtype=float), 0.0)
         lam = np.zeros(len(self.links))
         if self.link_con is not None and self.link_con.dual_value is not None:
-            lam = np.maximum(np.asarray(self.link_con.dual_value, dtype=float), 0.0)
+            lam[self.shared_rows] = np.maximum(np.asarray(self.link_con.dual_value, dtype=float), 0.0)
+        if len(self.private_rows) and self.mem_con is not None and self.mem_con.dual_value is not None:
+            # a substituted key's row at equality: its price is the memory row's dual times the key's share of that memory
+            mem_dual = np.maximum(np.asarray(self.mem_con.dual_value, dtype=float), 0.0)
+            k = self.private_key_of_row
+            lam[self.private_rows] = mem_dual[self.mem_rows[k]] * self.param[k] / self.mem_bytes[k]
         nu = np.zeros(len(self.slo_idx))
         if self.slo_con is not None and self.slo_con.dual_value is not None:
             nu = np.maximum(np.asarray(self.slo_con.dual_value, dtype=float), 0.0)

@@ -145,3 +145,52 @@ def test_a_class_with_no_route_at_all_is_infeasible_before_any_relaxation(tmp_pa
     with pytest.raises(InfeasibleError, match="demand class 1 .* even alone") as exc:
         solve(inst, "relax")
     assert len(exc.value.reasons) == 1
+
+
+def small_fleet(tmp_path, queueing: str):
+    """A small fleet like XL's: microcontrollers, one class each, whose routes compute on their own (memory-bound) device."""
+    from placement.generate import GeneratorConfig, generate
+    from placement.instance import Instance
+
+    cfg = GeneratorConfig.model_validate({
+        "name": "small-fleet", "seed": 3, "root": {"tier": "cloud", "devices": ["a100"]},
+        "levels": [{"tier": "edge", "fanout": 2, "devices": ["jetson-nano"], "link": "fibre-metro"},
+                   {"tier": "access", "fanout": 2, "devices": ["rpi4"], "link": "fibre-access"},
+                   {"tier": "device", "fanout": 3, "devices": ["cortex-m7", "esp32-s3"], "link": "ble"}],
+        "models": {"synthetic": {"tasks": 2, "per_task": 2, "layers": 8}},
+        "demand": {"classes_per_origin": 1, "rate_rps": [0.02, 0.1], "max_latency_s": [10.0, 15.0], "min_accuracy": [0.0, 0.5]},
+        "options": {"routing": "splittable", "max_segments": 2, "max_utilization": 0.8, "queueing": queueing},
+    })
+    spec, _ = generate(cfg, tmp_path)
+    return Instance.from_spec(spec, tmp_path, "small fleet")
+
+
+@pytest.mark.parametrize("queueing", ["none", "ps"])
+def test_substituted_private_storage_equals_the_full_model(tmp_path, queueing):
+    """With rates fixed, a key only one class uses has no variable of its own (its fraction is that class's
+    share on routes using it): the same optimum as the model with every key's variable and rows (the DPP
+    one), storage fractions no larger, linking prices that give a valid bound, and relax converged between
+    milp's optimum and its plan."""
+    from solvers.relax_model import RelaxModel
+
+    inst = small_fleet(tmp_path, queueing)
+    _, opts = prepare(inst, "relax", "static", None, 1e-9, None, 0, False, {})
+    rx = Relax(inst, opts)
+    rx.initial_pool()
+    sub = RelaxModel(inst, rx.pool, rx.storage_nodes, "CLARABEL", fixed_rates=True)
+    full = RelaxModel(inst, rx.pool, rx.storage_nodes, "CLARABEL")
+    assert len(sub.private_rows) > 0 and len(full.private_rows) == 0
+    a, b = sub.solve(), full.solve()
+    assert a.objective == pytest.approx(b.objective, rel=1e-6)
+    assert np.all(a.x <= b.x + 2e-4)  # the least fractions the rows allow (the full model's may sit anywhere above)
+    classes = np.arange(len(inst.demands))
+    for model, sol in ((sub, a), (full, b)):
+        prices = model.class_prices(sol, model.server_prices(sol))
+        res = price_pass(rx, classes, prices, 1e-9, frozenset(), None)
+        bound = model.lagrangian(sol, prices.offsets, res.min_rc)
+        assert bound <= sol.objective * (1 + 1e-7)
+    converged = solve(inst, "relax", mip_gap=1e-9)
+    ref = solve(inst, "milp", mip_gap=1e-9) if queueing == "none" else None
+    assert converged.bound <= converged.objective * (1 + 1e-9)
+    if ref is not None:
+        assert converged.bound <= ref.objective * (1 + 1e-7) and ref.objective <= converged.objective * (1 + 1e-7)
