@@ -14,7 +14,8 @@ hold the prediction.
 Part 3 -- relax gap, time and peak memory on the generated fleets at
 nominal load under ``ps`` (``benchmarks/instances/<size>.yaml``; ``M-ps``
 and ``L-ps`` draw SLOs every class can meet alone under waiting, see
-``benchmarks/ps_slo.py``), and ``milp`` (``--mip-gap 1e-3``) on the sizes of
+``benchmarks/ps_slo.py``; ``XL-ps`` is the XL fleet likewise), with ``--jobs``
+pricing processes, and ``milp`` (``--mip-gap 1e-3``) on the sizes of
 ``--milp-sizes``. Each run is a separate process (peak memory per run);
 a failure prints its reason on stderr. The load average of the host is
 printed with every row (the host may be shared).
@@ -22,7 +23,7 @@ printed with every row (the host may be shared).
 Usage::
 
     python benchmarks/congestion.py [--instances instances/idn-10.yaml,instances/idn-100.yaml]
-                                    [--loads 1,2,3] [--sizes M-ps,L-ps,XL] [--milp-sizes M-ps]
+                                    [--loads 1,2,3] [--sizes M-ps,L-ps,XL-ps] [--milp-sizes M-ps] [--jobs 2]
                                     [--time-limit 600] [--sim-s 300]
                                     [--json results.json]
 """
@@ -117,14 +118,14 @@ def part1(paths, loads, time_limit, sim_s, out):
         print(show(sim_rows))
 
 
-def _run_size(size: str, method: str, time_limit: float, mip_gap: float, conn) -> None:
+def _run_size(size: str, method: str, time_limit: float, mip_gap: float, jobs: int, conn) -> None:
     """One run in a child process: (row, why) sent back through ``conn``."""
     import os
 
     with tempfile.TemporaryDirectory() as tmp:
         inst = with_queueing(bench_instance(size, Path(tmp)), "ps")
         why: list[str] = []
-        plan, t, err = attempt(inst, method, why, time_limit_s=time_limit, mip_gap=mip_gap)
+        plan, t, err = attempt(inst, method, why, time_limit_s=time_limit, mip_gap=mip_gap, **({"jobs": jobs} if method == "relax" else {}))
         row = {"instance": f"{size} ({len(inst.nodes)} nodes, {len(inst.demands)} classes)", "method": method, "status": plan.status if plan else err,
                "J": f"{plan.objective:.6f}" if plan else "", "bound": f"{plan.bound:.6f}" if plan else "",
                "gap": f"{plan.gap:.2e}" if plan else "", "time s": f"{t:.1f}", "peak RSS GB": f"{peak_rss_gb():.2f}",
@@ -132,7 +133,7 @@ def _run_size(size: str, method: str, time_limit: float, mip_gap: float, conn) -
         conn.send((row, why))
 
 
-def part3(sizes, milp_sizes, time_limit, out):
+def part3(sizes, milp_sizes, time_limit, out, jobs: int = 2):
     import multiprocessing as mp
 
     rows = []
@@ -142,7 +143,7 @@ def part3(sizes, milp_sizes, time_limit, out):
             rows.append({"instance": size, "method": method, "status": "no config"})
             continue
         recv, send = mp.Pipe(duplex=False)
-        proc = mp.get_context("spawn").Process(target=_run_size, args=(size, method, time_limit, gap, send))
+        proc = mp.get_context("spawn").Process(target=_run_size, args=(size, method, time_limit, gap, jobs, send))
         proc.start()
         proc.join()
         row, why = recv.recv() if recv.poll() else ({"instance": size, "method": method, "status": f"process ended ({proc.exitcode})"}, [])
@@ -156,7 +157,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default="instances/idn-10.yaml,instances/idn-100.yaml")
     ap.add_argument("--loads", default="1,2,3")
-    ap.add_argument("--sizes", default="M-ps,L-ps,XL", help="fleets for relax (benchmarks/instances/<size>.yaml)")
+    ap.add_argument("--sizes", default="M-ps,L-ps,XL-ps", help="fleets for relax (benchmarks/instances/<size>.yaml)")
+    ap.add_argument("--jobs", type=int, default=2, help="pricing processes of relax in part 3")
     ap.add_argument("--milp-sizes", default="M-ps", help="fleets for milp under ps")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--sim-s", type=float, default=300.0, help="simulated seconds per plan (0: skip part 2)")
@@ -169,7 +171,7 @@ def main() -> None:
         part1(paths, [float(x) for x in args.loads.split(",")], args.time_limit, args.sim_s, out)
     if args.sizes or args.milp_sizes:
         print()
-        part3([s for s in args.sizes.split(",") if s], [s for s in args.milp_sizes.split(",") if s], args.time_limit, out)
+        part3([s for s in args.sizes.split(",") if s], [s for s in args.milp_sizes.split(",") if s], args.time_limit, out, args.jobs)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
 

@@ -5,7 +5,8 @@ the file unless ``--queueing`` says otherwise) with ``--mip-gap`` (default
 2 %) and ``--jobs`` pricing processes, and prints one row: status, J, bound,
 gap, wall seconds, CPU seconds (this process and its pricing processes),
 the phases from the plan's stats, peak RSS of this process and of the
-largest pricing process, and the host's load average at the end.
+largest pricing process, and the host's load average at the end; then the
+evaluator's check of the plan (feasible, J recomputed from its routes).
 
 Usage::
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from milp_scaling import bench_instance  # noqa: E402
 
+from placement import evaluate  # noqa: E402
 from placement.errors import IdnplanError  # noqa: E402
 from solvers import solve  # noqa: E402
 from solvers.congestion import with_queueing  # noqa: E402
@@ -77,6 +79,10 @@ def main() -> None:
           f" peak RSS {me.ru_maxrss / 1e6:.2f} GB (largest pricing process {kids.ru_maxrss / 1e6:.2f} GB); load average {os.getloadavg()[0]:.1f}", flush=True)
     for note in plan.notes:
         print("  " + note)
+    t2 = time.perf_counter()
+    ev = evaluate(inst, plan)  # the evaluator recomputes every figure from the plan's routes
+    print(f"evaluator ({time.perf_counter() - t2:.1f} s): feasible {ev.feasible}, J {ev.objective:.9f} (plan says {plan.objective:.9f}),"
+          f" {len(ev.violations)} violations, {len(ev.mismatches)} mismatches, max node utilization {ev.metrics.get('max_node_utilization', 0.0):.3f}, max link utilization {ev.metrics.get('max_link_utilization', 0.0):.3f}", flush=True)
 
 
 if __name__ == "__main__":

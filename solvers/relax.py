@@ -187,9 +187,9 @@ class Relax:
             served = sol.art.max(initial=0.0) <= 1e-6
             if target is not None and served and sol.objective <= target:
                 return model, sol, best  # good enough for the caller's gap: no pricing needed
-            unserved_pass = target is not None and not served and active is None and streak == 0
-            if unserved_pass:
-                active = np.flatnonzero(sol.art > 1e-6)  # a re-optimisation: first look for routes for the classes left unserved
+            unserved_pass = target is not None and not served
+            if unserved_pass:  # a re-optimisation: look for routes for the classes left unserved only (none: the caller repairs)
+                active, streak = np.flatnonzero(sol.art > 1e-6), 0
             t = time.perf_counter()
             prices = model.class_prices(sol, model.server_prices(sol))
             tol = CG_RTOL * max(1.0, abs(sol.objective)) / max(C, 1)
@@ -213,10 +213,10 @@ class Relax:
                 best = max(best, model.lagrangian(sol, prices.offsets, res.min_rc))
                 gap = sol.objective - best
                 log.info("relax round %d: Lagrangian bound %.10g, relative gap %.3e", self.rounds, best, gap / max(abs(sol.objective), 1e-300))
-                if gap <= CG_RTOL * max(1.0, abs(sol.objective)):
-                    return model, sol, best
-                if served and gap <= self.cg_gap * abs(sol.objective):
-                    self.cg_stop = gap / max(abs(sol.objective), 1e-300)
+                if gap <= CG_RTOL * max(1.0, abs(sol.objective)) or (served and gap <= self.cg_gap * abs(sol.objective)):
+                    if gap > CG_RTOL * max(1.0, abs(sol.objective)):
+                        self.cg_stop = gap / max(abs(sol.objective), 1e-300)
+                    self.add(new)  # not in this relaxation, but there for the rounding's re-optimisation
                     return model, sol, best
             if not res.complete or (new and self.opts.expired()):
                 self.converged = False  # classes left unpriced, or routes found but not used

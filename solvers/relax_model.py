@@ -135,10 +135,12 @@ class RelaxModel:
         B = sp.csr_matrix((np.ones(len(bi)), (bi, bj)), shape=(len(links), K))
         E = sp.csr_matrix((np.ones(len(links)), (np.arange(len(links)), [key_pos[lk[1:]] for lk in links])), shape=(len(links), len(self.keys)))
         mem_nodes = sorted({v for v, _, _ in self.keys})
+        mem_pos = {v: i for i, v in enumerate(mem_nodes)}
+        self.mem_rows = np.array([mem_pos[v] for v, _, _ in self.keys], dtype=np.int64)  # memory row of each key
         self.param = np.array([float(instance.models[m].param_bytes[l]) for _, m, l in self.keys])
         self.mem_bytes = np.array([float(instance.nodes[v].memory_bytes) for v, _, _ in self.keys])
         Pm = sp.csr_matrix((self.param / self.mem_bytes if self.keys else np.zeros(0),
-                            ([mem_nodes.index(v) for v, _, _ in self.keys], np.arange(len(self.keys)))), shape=(len(mem_nodes), len(self.keys)))
+                            (self.mem_rows, np.arange(len(self.keys)))), shape=(len(mem_nodes), len(self.keys)))
         conv = sp.csr_matrix((np.ones(K), (self.cls, np.arange(K))), shape=(C, K))
 
         # parameters (DPP)
@@ -183,7 +185,6 @@ class RelaxModel:
             cons.append(self.cap)
         self.link_con = self.mem_con = None
         if self.keys:
-            self.mem_rows = np.array([mem_nodes.index(v) for v, _, _ in self.keys], dtype=np.int64)  # memory row of each key
             used = 0
             if self.x is not None:
                 self.link_con = B[self.shared_rows] @ self.y - E[self.shared_rows][:, self.shared_keys] @ self.x <= 0
