@@ -31,9 +31,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from milp_scaling import bench_instance  # noqa: E402
 
-from solvers.candidates import candidate_routes, origin_tree  # noqa: E402
+from solvers.candidates import candidate_routes  # noqa: E402
 from solvers.columns import column_from_candidate, storage_nodes  # noqa: E402
 from solvers.congestion import server_bandwidth  # noqa: E402
+from solvers.origin_trees import origin_tree  # noqa: E402
 
 
 def alone_latency(instance, col, rate: float) -> float:

@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from milp_scaling import bench_instance  # noqa: E402
 
-from solvers.candidates import candidate_routes, origin_tree  # noqa: E402
+from solvers.candidates import candidate_routes  # noqa: E402
 from solvers.columns import column_from_candidate  # noqa: E402
 from solvers.congestion import with_queueing  # noqa: E402
+from solvers.origin_trees import origin_tree  # noqa: E402
 from solvers.registry import prepare  # noqa: E402
 from solvers.relax import INITIAL_ROUTES, Relax  # noqa: E402
 

@@ -195,7 +195,7 @@ class Network:
         nodes) and every other link stays clearly non-tight after the shift
         (slack above twice the 1e-12 tolerance, far above rounding). The caller
         still checks that the shifted distances keep the settling order (see
-        :meth:`solvers.candidates.OriginTree.reroot`).
+        :meth:`solvers.origin_trees.OriginTree.reroot`).
         """
         if self.graph.degree(leaf) != 1:
             return None

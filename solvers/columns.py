@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from placement.instance import Instance
 from placement.routes import Route, route_figures
 
-from .candidates import Candidate, OriginTree
+from .candidates import Candidate
+from .origin_trees import OriginTree
 
 
 @dataclass

@@ -24,8 +24,9 @@ import numpy as np
 from placement.instance import Demand, Instance
 from placement.routes import route_figures
 
-from .candidates import candidate_routes, origin_tree
+from .candidates import candidate_routes
 from .columns import column_from_candidate
+from .origin_trees import origin_tree
 from .splitdp import best_route, fastest_latency
 
 

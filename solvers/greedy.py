@@ -24,9 +24,10 @@ from placement.errors import InfeasibleError
 from placement.instance import Demand, Instance
 from placement.plan import Plan, PlanStatus, Termination
 
-from .candidates import candidate_routes, origin_tree
+from .candidates import candidate_routes
 from .capacity import Capacity
 from .columns import column_from_candidate
+from .origin_trees import origin_tree
 from .registry import SolveOptions, register
 from .splitdp import fastest_latency
 

@@ -44,11 +44,12 @@ from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
-from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
+from .candidates import ROUTES_OPTION, candidate_routes, upward_targets
 from .columns import Column, column_from_candidate, column_from_route
 from .diagnose import explain_infeasible, explain_integral_infeasible
 from .greedy import run_greedy
 from .master import Master
+from .origin_trees import origin_tree
 from .registry import Option, SolveOptions, register
 
 ENUMERATE_OPTION = Option("enumerate", "bool", False, "start column generation from every route of every class instead of the greedy plan (small instances)")

@@ -17,16 +17,8 @@ import numpy as np
 from placement.instance import Instance, Model
 from placement.kernel import SOLVER_RTOL, within
 
-from .candidates import (
-    OriginTree,
-    Prices,
-    _cum_prices,
-    _tail_groups,
-    bound_keys,
-    forbidden_table,
-    hop_take,
-    pair_bounds,
-)
+from .candidates import Prices, _cum_prices, _tail_groups, forbidden_table, hop_take, pair_bounds
+from .origin_trees import OriginTree, bound_keys
 
 
 def priced_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices: Prices, lb_cost: np.ndarray, k_max: int, slo: float | None = None,

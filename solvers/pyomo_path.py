@@ -22,10 +22,11 @@ from placement.errors import InfeasibleError
 from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 
-from .candidates import ROUTES_OPTION, candidate_routes, origin_tree, upward_targets
+from .candidates import ROUTES_OPTION, candidate_routes, upward_targets
 from .columns import Column, column_from_candidate, storage_nodes
 from .diagnose import class_reason
 from .master import new_highs
+from .origin_trees import origin_tree
 from .registry import MethodError, Option, SolveOptions, register
 
 #: Refuse to enumerate more routes than this (use ``milp`` instead).

@@ -52,9 +52,10 @@ from placement.instance import Instance
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route
 
-from .candidates import LayerMasks, candidate_routes, origin_tree
+from .candidates import LayerMasks, candidate_routes
 from .columns import Column, column_from_candidate, storage_nodes
 from .congestion import slo_budget, value_routes
+from .origin_trees import origin_tree
 from .registry import Option, SolveOptions, register
 from .relax_assign import assign_unsplittable, round_storage
 from .relax_pricing import initial_pass, price_pass

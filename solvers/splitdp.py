@@ -44,7 +44,8 @@ from placement.kernel import SOLVER_RTOL, compute_j, request_cost, transfer_j, t
 from placement.plan import Plan, PlanStatus, Termination
 from placement.routes import Route, Segment, route_figures
 
-from .candidates import OriginTree, Residual, candidate_routes, origin_tree
+from .candidates import Residual, candidate_routes
+from .origin_trees import OriginTree, origin_tree
 from .registry import SolveOptions, register
 
 _REL = 1 + SOLVER_RTOL

@@ -35,8 +35,9 @@ from placement.instance import Instance
 from placement.kernel import OBJECTIVES, RouteCosts, request_cost
 from placement.routes import route_figures
 
-from ..candidates import Prices, candidate_routes, origin_tree
+from ..candidates import Prices, candidate_routes
 from ..columns import Column, column_from_candidate, storage_nodes
+from ..origin_trees import origin_tree
 from .streams import SharedRanking
 
 

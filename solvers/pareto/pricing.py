@@ -49,8 +49,9 @@ import numpy as np
 
 from placement.errors import SolverError, TimeLimitReached
 
-from ..candidates import Prices, candidate_routes, origin_tree
+from ..candidates import Prices, candidate_routes
 from ..columns import Column, column_from_candidate
+from ..origin_trees import origin_tree
 
 #: Reduced costs below -RC_TOL (objective units: OBJ_SCALE per unit of a scaled objective) price a route in.
 RC_TOL = 1e-7

@@ -31,7 +31,8 @@ import numpy as np
 from placement.instance import Demand, Instance
 from placement.kernel import SOLVER_RTOL, request_cost
 
-from ..candidates import BLOCK_ENTRIES, Block, Candidate, model_block, origin_tree, pair_bounds
+from ..candidates import BLOCK_ENTRIES, Block, Candidate, model_block, pair_bounds
+from ..origin_trees import origin_tree
 
 
 class SharedRanking:

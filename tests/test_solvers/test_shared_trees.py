@@ -15,16 +15,8 @@ from helpers import instance_from_data, random_instance_data
 from placement import enumerate_routes, route_figures
 from placement.kernel import request_cost
 from solvers import price_bounds
-from solvers.candidates import (
-    LayerMasks,
-    OriginTree,
-    Prices,
-    _bound_keys,
-    bound_keys,
-    candidate_routes,
-    origin_tree,
-    pair_bounds,
-)
+from solvers.candidates import LayerMasks, Prices, candidate_routes, pair_bounds
+from solvers.origin_trees import OriginTree, _bound_keys, bound_keys, origin_tree
 
 
 def with_leaves(seed: int, *, leaves: int = 4, ties: bool = False, zero_leaf: bool = False) -> dict:
