@@ -75,6 +75,8 @@ CG_RTOL = 1e-7
 REPAIR_CANDIDATES = 200
 #: Re-optimisations per rounding trial while routes miss their SLO at the plan's loads.
 MAX_SLO_ROUNDS = 12
+#: A trial ends once SLO rows leave the same class unserved this many times (new routes for it missed their SLO too).
+SLO_UNSERVED_MAX = 2
 #: Column generation of the bounding relaxation stops once it is within this share of the gap tolerance of its bound
 #: (the rest is left to rounding).
 CG_GAP_SHARE = 0.5
@@ -316,6 +318,7 @@ class Relax:
         slo: set = set()
         dropped: set = set()  # routes whose SLO row was dropped once (found missing again: banned)
         last_unserved: set = set()
+        slo_unserved: dict[int, int] = {}  # per class: re-optimisations its SLO rows left it unserved
         for _ in range(MAX_SLO_ROUNDS):
             if self.opts.expired():
                 return None
@@ -324,6 +327,12 @@ class Relax:
             routes = self.routes_of(model, sol, allowed)
             if routes is None:
                 unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
+                if slo:
+                    for c in unserved:
+                        slo_unserved[c] = slo_unserved.get(c, 0) + 1
+                    if any(slo_unserved[c] >= SLO_UNSERVED_MAX for c in unserved):
+                        self.unserved.update(unserved)
+                        return None  # with their SLO rows these classes stay unserved whatever routes they get: waiting binds
                 if slo and self._loosen(model, sol, unserved, slo, banned, dropped):
                     continue  # rows that kept classes from being served were dropped or turned into bans
                 self.unserved.update(unserved)

@@ -200,3 +200,28 @@ def test_relax_honours_the_time_limit_while_building_routes(inst):
         solve(inst, "relax", time_limit_s=1e-9)
     plan = solve(inst, "relax", mip_gap=1e-6)
     assert {"initial_routes_s", "relaxation_s", "pricing_s"} <= set(plan.stats)
+
+
+def own_uplink_data() -> dict:
+    """One class whose own load on its only uplink makes every route miss its SLO (0.02 s).
+
+    At zero load the input takes 0.01 s over the 1e5 B/s uplink and any of the 25
+    end nodes past it computes the one layer in 5 ms: about 0.018 s with propagation.
+    At the class's 60 requests/s the uplink runs at utilization 0.6, so the input
+    alone takes 0.025 s on every route (the device itself would take 100 s).
+    """
+    data = shared_edge_data()
+    data["nodes"] = [{"id": "ap", "device": "cpu", "tier": "access"}, {"id": "dev0", "device": "mcu", "tier": "device"}]
+    data["nodes"] += [{"id": f"edge{i}", "device": "cpu", "tier": "edge"} for i in range(24)]
+    data["links"] = [{"u": "dev0", "v": "ap", "bandwidth_bytes_per_s": 1.0e5, "latency_s": 0.001}]
+    data["links"] += [{"u": "ap", "v": f"edge{i}", "bandwidth_bytes_per_s": 1.0e8, "latency_s": 0.00002 * (i + 1)} for i in range(24)]
+    data["demand"] = [{"origin": "dev0", "task": "t", "rate_rps": 60.0, "max_latency_s": 0.02}]
+    return data
+
+
+def test_a_class_its_own_waiting_excludes_is_named(tmp_path):
+    """SLO rows leave the class unserved, and the routes priced in after their bans miss the SLO too:
+    relax ends without a plan and names the class whose SLO waiting excludes."""
+    inst = instance_from_data(own_uplink_data(), tmp_path)
+    with pytest.raises(SolverError, match=r"with waiting counted, 1 class\(es\) could not be served.*dev0/t"):
+        solve(inst, "relax", roundings=2)
