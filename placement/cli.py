@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -125,6 +126,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     extra = ca.method_options(args.option)
     if not args.quiet:
         _err(f"solving {inst.summary()} with '{args.method}'...")
+    if args.verbose:  # methods' own progress lines (relax: every round and rounding) on stderr
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     start = time.perf_counter()
     plan = solve(inst, method=args.method, time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads, seed=args.seed, verbose=args.verbose, **extra)
     wall = time.perf_counter() - start
@@ -215,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=ca.seed, default=0, help="random seed, 0 to 2**32-1 (default 0)")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="method-specific option (repeatable)")
     s.add_argument("--json", action="store_true", help="print the plan as JSON instead of a table")
-    s.add_argument("--verbose", "-v", action="store_true", help="show solver output")
+    s.add_argument("--verbose", "-v", action="store_true", help="show solver output and the method's progress lines (relax: every round and rounding)")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     s.set_defaults(func=cmd_solve)
 
