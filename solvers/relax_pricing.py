@@ -64,24 +64,32 @@ def price_pass(rx, classes: np.ndarray, prices, tol: float, banned, forbidden, j
 
 
 def _pass(rx, classes: np.ndarray, prices, tol: float, banned, forbidden, jobs: int, min_rc: np.ndarray, c0: float) -> PassResult:
-    if jobs <= 1 or len(classes) < 2 * jobs or "fork" not in mp.get_all_start_methods():
+    forked = _forked_map(_worker, classes, jobs, rx=rx, prices=prices, tol=tol, banned=banned, forbidden=forbidden)
+    if forked is None:
         done, cols = _price_range(rx, classes, prices, tol, banned, forbidden, min_rc)
         return PassResult(classes[:done], min_rc, cols, done == len(classes), time.process_time() - c0)
-    chunks = [c for c in np.array_split(classes, jobs * CHUNKS_PER_JOB) if len(c)]
-    _STATE.update(rx=rx, prices=prices, tol=tol, banned=banned, forbidden=forbidden)
-    try:
-        with mp.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_worker, chunks, chunksize=1)
-    finally:
-        _STATE.clear()
     cols, priced, cpu = [], [], 0.0
-    for chunk, (done, rcs, got, cpu_s) in zip(chunks, parts):
+    for chunk, (done, rcs, got, cpu_s) in zip(*forked):
         min_rc[chunk[:done]] = rcs
         priced.append(chunk[:done])
         cols.extend(got)
         cpu += cpu_s
     priced_all = np.concatenate(priced) if priced else np.zeros(0, dtype=np.int64)
     return PassResult(priced_all, min_rc, cols, len(priced_all) == len(classes), time.process_time() - c0 + cpu)
+
+
+def _forked_map(worker, classes: np.ndarray, jobs: int, **state) -> tuple[list[np.ndarray], list] | None:
+    """``worker`` over contiguous chunks of ``classes`` in ``jobs`` forked processes, which inherit ``state``
+    (read through ``_STATE``); the chunks and their results, or None where one process should do it all."""
+    if jobs <= 1 or len(classes) < 2 * jobs or "fork" not in mp.get_all_start_methods():
+        return None
+    chunks = [c for c in np.array_split(classes, jobs * CHUNKS_PER_JOB) if len(c)]
+    _STATE.update(state)
+    try:
+        with mp.get_context("fork").Pool(jobs) as pool:
+            return chunks, pool.map(worker, chunks, chunksize=1)
+    finally:
+        _STATE.clear()
 
 
 def _price_range(rx, classes: np.ndarray, prices, tol: float, banned, forbidden, min_rc: np.ndarray) -> tuple[int, list]:
@@ -105,15 +113,10 @@ def initial_pass(rx, jobs: int = 1) -> list:
     Returns the columns in class order (as one process would).
     """
     classes = np.arange(len(rx.inst.demands))
-    if jobs <= 1 or len(classes) < 2 * jobs or "fork" not in mp.get_all_start_methods():
+    forked = _forked_map(_initial_worker, classes, jobs, rx=rx)
+    if forked is None:
         return [col for c in classes for col in rx.initial_routes(int(c))]
-    chunks = [c for c in np.array_split(classes, jobs * CHUNKS_PER_JOB) if len(c)]
-    _STATE.update(rx=rx)
-    try:
-        with mp.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_initial_worker, chunks, chunksize=1)
-    finally:
-        _STATE.clear()
+    parts = forked[1]
     rx.pricing_cpu_s += sum(cpu for _, cpu in parts)
     return [col for got, _ in parts for col in got]
 
