@@ -209,7 +209,7 @@ def model_block(instance: Instance, tree: OriginTree, model: Model, chains: np.n
         ok &= within(seg_peak[None, :, s], tree.ram[cur][:, None], SOLVER_RTOL)
         if prices is not None:
             penalty += t * node_pen[cur][:, None] + b * (p_fwd[cur] - p_fwd[prev])[:, None]
-            _storage_penalty(prices, tree, model, cur, bounds[:, s], bounds[:, s + 1], penalty)
+            _storage_penalty(prices, tree, model, len(instance.nodes), cur, bounds[:, s], bounds[:, s + 1], penalty)
         if residual is not None:
             _fits_residual(residual, tree, model, prev, cur, t, b, seg_params[:, s], bounds[:, s], bounds[:, s + 1], ok)
         prev = cur
@@ -263,24 +263,44 @@ def _fits_residual(res: Residual, tree: OriginTree, model: Model, prev, cur, t, 
     ok &= within(need, res.memory[nodes][:, None], SOLVER_RTOL)
 
 
-def _storage_penalty(prices: Prices, tree: OriginTree, model: Model, cur: np.ndarray, lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> None:
-    """Add the storage prices of segments [lo, hi) computed at tree nodes ``cur``."""
+def _storage_penalty(prices: Prices, tree: OriginTree, model: Model, n_nodes: int, cur: np.ndarray, lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> None:
+    """Add the storage prices of segments [lo, hi) computed at tree nodes ``cur`` (+inf where one uses a forbidden layer)."""
     if not prices.storage and not prices.forbidden:
         return
-    uniq, inv = np.unique(cur, return_inverse=True)
-    inv = inv.ravel()
-    keys = [(int(v), model.id) for v in tree.node_idx[uniq]]
-    for table, cumulative in ((prices.storage, _cum_prices), (prices.forbidden, _cum_forbidden)):
-        has = np.array([k in table for k in keys], dtype=bool)
-        if not has.any():
-            continue
-        cum = np.zeros((len(uniq), model.n_layers + 1))
-        for j in np.flatnonzero(has):
-            cum[j] = cumulative(table[keys[j]])
-        rows = has[inv]
-        sel = cum[inv[rows]]
-        add = sel[:, hi] - sel[:, lo]
-        out[rows] += add if table is prices.storage else np.where(add > 0, np.inf, 0.0)
+    tables = storage_tables(prices, model, n_nodes)
+    if tables is None:
+        return
+    pos, cs, cb = tables
+    r = pos[tree.node_idx[cur]]
+    rows = r >= 0
+    if not rows.any():
+        return
+    sel = r[rows]
+    out[rows] += cs[sel][:, hi] - cs[sel][:, lo]
+    out[rows] += np.where(cb[sel][:, hi] - cb[sel][:, lo] > 0, np.inf, 0.0)
+
+
+def storage_tables(prices: Prices, model: Model, n_nodes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Storage prices and forbidden layers of ``model`` as tables (built once per prices): per instance node
+    its row (-1: none), and per row the cumulative storage prices and forbidden counts over layers
+    (length n+1). None when there is neither."""
+
+    def build():
+        n = model.n_layers
+        priced = [(v, pen) for (v, mid), pen in prices.storage.items() if mid == model.id]
+        f_nodes, f_cum = forbidden_table(prices.forbidden, model)
+        nodes = np.unique(np.concatenate([np.array([v for v, _ in priced], dtype=np.int64), f_nodes]))
+        if not len(nodes):
+            return None
+        pos = np.full(n_nodes, -1, dtype=np.int64)
+        pos[nodes] = np.arange(len(nodes))
+        cs, cb = np.zeros((len(nodes), n + 1)), np.zeros((len(nodes), n + 1))
+        for v, pen in priced:
+            cs[pos[v]] = _cum_prices(pen)
+        cb[pos[f_nodes]] = f_cum
+        return pos, cs, cb
+
+    return prices.memo.get(("storage_tables", model.id), build)
 
 
 def _cum_prices(pen: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from placement.instance import Instance, Model
 from placement.kernel import SOLVER_RTOL, within
 
-from .candidates import Prices, _cum_prices, _tail_groups, forbidden_table, hop_take, pair_bounds
+from .candidates import Prices, _cum_by_device, _tail_groups, hop_take, pair_bounds, storage_tables
 from .origin_trees import OriginTree, bound_keys
 
 
@@ -71,7 +71,8 @@ def lazy_pair_bounds(instance: Instance, tree: OriginTree, model: Model, prices:
     joint = (a * (key_base + send[None, :] * tree.first_inv[hop][:, None]) + node_pen[0] * head[None, :n] + p_first[:, None] * send[None, :]).min(axis=1)
     joint = np.where(key_hop < 0, (a + node_pen[0]) * head[n], joint)  # all at the origin
     gain = np.maximum(joint - a * first_lat - 1e-12 * np.abs(joint), 0.0)
-    last = np.array([model.latency(d)[-1] for d in tree.devices])[tree.dev]
+    cum = _cum_by_device(model, tree)  # (D, n+1)
+    last = (cum[:, n] - cum[:, n - 1])[tree.dev]  # the last layer on each node's device
     away = tree.depth > 0
     rest = float(send.min()) * (p_fwd - np.where(away, p_fwd[tree.first], 0.0)) + float(model.out_bytes[-1]) * p_back + np.where(away, node_pen * last, 0.0)
     out = base + (gain[inverse] + np.maximum(rest, 0.0)) * (1.0 - 1e-9)
@@ -114,7 +115,7 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
     head = model.cum_latency(tree.devices[int(tree.dev[0])])
     send = np.concatenate([[model.input_bytes], model.out_bytes[:-1]])
     smallest, result = float(send.min()), float(model.out_bytes[-1])
-    cum = np.stack([model.cum_latency(d) for d in tree.devices])
+    cum = _cum_by_device(model, tree)
     tail = cum[:, n : n + 1] - cum[:, :n]  # (D, n): layers c..n-1 on each device
     hop = np.maximum(key_hop, 0)
     fi, p1 = tree.first_inv[hop], p_fwd[hop]
@@ -125,7 +126,7 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
     origin_ok = within(cum_p[:n] - cum_p[0], tree.mem[0], SOLVER_RTOL) & within(np.concatenate([[0.0], np.maximum.accumulate(act)[: n - 1]]), tree.ram[0], SOLVER_RTOL)
     origin_ok[0] = True  # nothing computed at the origin
     h = np.where(origin_ok[None, :], h, np.inf)
-    tables = _storage_tables(prices, model, len(instance.nodes))  # cumulative storage prices and forbidden counts (layers < c) per node
+    tables = storage_tables(prices, model, len(instance.nodes))  # cumulative storage prices and forbidden counts (layers < c) per node
     if tables is not None and tables[0][tree.node_idx[0]] >= 0:
         r0 = tables[0][tree.node_idx[0]]
         h = np.where(tables[2][r0][None, :n] > 0, np.inf, h + tables[1][r0][None, :n])
@@ -138,7 +139,6 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
         h_min[:, 1:] = np.inf  # t computes every layer
     pl = hop_take(prices.link, tree.hop_fwd, 0.0)
     mid_all = tree.d_inv - tree.first_inv - np.where(tree.depth >= 2, tree.hop_inv, 0.0)
-    last_t = tail[tree.dev, n - 1]  # the last layer on each node's device
 
     def least(k, dev, li, mem, ram, pen, link_pen, rest_lat, deep, nodes=None):
         """min over c2 of the last-segment terms, per row (key row, device, hop into t, memory, t's prices; rows of ``nodes`` pay their storage prices)."""
@@ -190,7 +190,7 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
         np.minimum.at(rest_g, grp, rest_all[sel])
         zero = np.zeros(len(gs))
         x_g = least(k[first], g_dev[gs], g_inv[gs], g_mem[gs], g_ram[gs], zero, zero, rest_g, deep)[grp]
-        out[sel] = value(sel, k, x_g + node_pen[sel] * last_t[sel] + pl[sel] * smallest, deep)
+        out[sel] = value(sel, k, x_g + node_pen[sel] * tail[tree.dev[sel], n - 1] + pl[sel] * smallest, deep)
 
     def refine(idx: np.ndarray) -> np.ndarray:
         """Stage 2: the exact terms for tree nodes ``idx`` (-inf at the origin)."""
@@ -209,26 +209,3 @@ def _last_segment_bound(instance: Instance, tree: OriginTree, model: Model, pric
 def _meets(latency_lb: np.ndarray, slo: float) -> np.ndarray:
     """Where a latency lower bound (shaved against rounding) does not exceed the SLO."""
     return latency_lb * (1.0 - 1e-9) <= slo
-
-
-def _storage_tables(prices: Prices, model: Model, n_nodes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Storage prices and forbidden layers of ``model`` as tables, for the bounds: per instance node
-    its row (-1: none), and per row the cumulative storage prices and forbidden counts over layers
-    (length n+1). None when there is neither."""
-
-    def build():
-        n = model.n_layers
-        priced = [(v, pen) for (v, mid), pen in prices.storage.items() if mid == model.id]
-        f_nodes, f_cum = forbidden_table(prices.forbidden, model)
-        nodes = np.unique(np.concatenate([np.array([v for v, _ in priced], dtype=np.int64), f_nodes]))
-        if not len(nodes):
-            return None
-        pos = np.full(n_nodes, -1, dtype=np.int64)
-        pos[nodes] = np.arange(len(nodes))
-        cs, cb = np.zeros((len(nodes), n + 1)), np.zeros((len(nodes), n + 1))
-        for v, pen in priced:
-            cs[pos[v]] = _cum_prices(pen)
-        cb[pos[f_nodes]] = f_cum
-        return pos, cs, cb
-
-    return prices.memo.get(("storage_tables", model.id), build)
