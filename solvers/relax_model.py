@@ -133,7 +133,8 @@ class RelaxModel:
             for k in col.keys:
                 bi.append(link_pos[(col.cls, *k)]), bj.append(r)
         B = sp.csr_matrix((np.ones(len(bi)), (bi, bj)), shape=(len(links), K))
-        E = sp.csr_matrix((np.ones(len(links)), (np.arange(len(links)), [key_pos[lk[1:]] for lk in links])), shape=(len(links), len(self.keys)))
+        link_key = np.array([key_pos[lk[1:]] for lk in links], dtype=np.int64)  # the key of each linking row
+        E = sp.csr_matrix((np.ones(len(links)), (np.arange(len(links)), link_key)), shape=(len(links), len(self.keys)))
         mem_nodes = sorted({v for v, _, _ in self.keys})
         mem_pos = {v: i for i, v in enumerate(mem_nodes)}
         self.mem_rows = np.array([mem_pos[v] for v, _, _ in self.keys], dtype=np.int64)  # memory row of each key
@@ -161,7 +162,6 @@ class RelaxModel:
         # A key only one class uses (a device's own storage) is substituted with rates fixed: its
         # fraction is then that class's share on routes using it (its linking row at equality, the
         # least the row allows), which drops a variable and two rows per key.
-        link_key = np.array([key_pos[lk[1:]] for lk in links], dtype=np.int64)
         private = np.zeros(len(self.keys), dtype=bool)
         if fixed_rates and self.keys:
             private = (np.bincount(link_key, minlength=len(self.keys)) == 1) & (self.xcap.value > 0)
