@@ -215,10 +215,12 @@ class Relax:
             if bounding and full and res.complete:
                 best = max(best, model.lagrangian(sol, prices.offsets, res.min_rc))
                 gap = sol.objective - best
-                log.info("relax round %d: Lagrangian bound %.10g, relative gap %.3e", self.rounds, best, gap / max(abs(sol.objective), 1e-300))
-                if gap <= CG_RTOL * max(1.0, abs(sol.objective)) or (served and gap <= self.cg_gap * abs(sol.objective)):
-                    if gap > CG_RTOL * max(1.0, abs(sol.objective)):
-                        self.cg_stop = gap / max(abs(sol.objective), 1e-300)
+                rel = gap / max(abs(sol.objective), 1e-300)
+                converged = gap <= CG_RTOL * max(1.0, abs(sol.objective))
+                log.info("relax round %d: Lagrangian bound %.10g, relative gap %.3e", self.rounds, best, rel)
+                if converged or (served and gap <= self.cg_gap * abs(sol.objective)):
+                    if not converged:
+                        self.cg_stop = rel
                     self.add(new)  # not in this relaxation, but there for the rounding's re-optimisation
                     return model, sol, best
             if not res.complete or (new and self.opts.expired()):
@@ -289,12 +291,13 @@ class Relax:
         tables = {m: (nodes, np.concatenate([np.zeros((len(nodes), 1)), np.cumsum(mask[nodes], axis=1)], axis=1)) for m, mask in masks.items()}
         return LayerMasks({(int(v), m): masks[m][v] for v in nodes for m in self.inst.models}, tables)
 
-    def routes_of(self, model: RelaxModel, sol: RelaxSolution, allowed: np.ndarray) -> list[tuple[Route, float]] | None:
+    def routes_of(self, model: RelaxModel, sol: RelaxSolution) -> list[tuple[Route, float]] | None:
         if sol.art.max(initial=0.0) > 1e-6:
             return None
         if self.inst.routing == "unsplittable":
-            return assign_unsplittable(self.inst, model, sol, allowed, self.opts)
+            return assign_unsplittable(self.inst, model, sol, self.opts)
         out = []
+        allowed = np.asarray(model.allow.value)
         for c in range(len(self.inst.demands)):
             idx = np.flatnonzero((model.cls == c) & (sol.y > 1e-6) & (allowed > 0))  # interior-point dust dropped
             total = float(sol.y[idx].sum())
@@ -323,8 +326,7 @@ class Relax:
             if self.opts.expired():
                 return None
             model, sol, _ = self.relaxation(self.forbidden_of(stored), stored, frozenset(banned), slo=frozenset(slo), target=self.target)
-            allowed = np.asarray(model.allow.value)
-            routes = self.routes_of(model, sol, allowed)
+            routes = self.routes_of(model, sol)
             if routes is None:
                 unserved = {int(c) for c in np.flatnonzero(sol.art > 1e-6)}
                 if slo:

@@ -46,12 +46,13 @@ def round_storage(instance: Instance, x_frac: dict[tuple[int, str, int], float],
     return out
 
 
-def assign_unsplittable(instance: Instance, model: RelaxModel, sol: RelaxSolution, allowed: np.ndarray, opts: SolveOptions) -> list[tuple[Route, float]] | None:
+def assign_unsplittable(instance: Instance, model: RelaxModel, sol: RelaxSolution, opts: SolveOptions) -> list[tuple[Route, float]] | None:
     """One route per class: classes by decreasing rate take their largest-share route that fits the
     capacity left (then the next), then single-class moves that lower J are made. None if a class fits nowhere."""
     A = model.A.tocsc()
     resid = np.full(model.n_servers, instance.max_utilization * (1 + SOLVER_RTOL))
     options: dict[int, list[int]] = {}
+    allowed = np.asarray(model.allow.value)
     for c in range(len(instance.demands)):
         idx = np.flatnonzero((model.cls == c) & (allowed > 0))
         options[c] = sorted(idx.tolist(), key=lambda i: (-sol.y[i], model.cost[i]))
